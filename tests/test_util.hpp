@@ -1,0 +1,29 @@
+// Shared by the tests: build and run a program from assembly text in one call.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "ubee/asm.hpp"
+#include "ubee/vm.hpp"
+
+namespace ubee::test {
+
+inline Program asm_or_die(const std::string& text) {
+  auto p = assemble(text);
+  if (!p) ADD_FAILURE() << "assembly failed: " << p.error().to_string() << "\n" << text;
+  return p ? *p : Program{};
+}
+
+// Runs `text` on `memory` in the given mode; the result or the error.
+inline Result<std::uint64_t> run_asm(const std::string& text, std::vector<std::uint8_t> memory = {},
+                                     ExecMode mode = ExecMode::checked, const HelperRegistry& helpers = {}) {
+  const Program program = asm_or_die(text);
+  auto vm = Interpreter::load(program, helpers, LoadOptions{mode, {}});
+  if (!vm) return vm.error();
+  return vm->run(memory.empty() ? nullptr : memory.data(), memory.size());
+}
+
+}  // namespace ubee::test
