@@ -5,6 +5,10 @@
 
 #include "test_util.hpp"
 
+namespace ubee {
+void PrintTo(ExecMode mode, std::ostream* os) { *os << (mode == ExecMode::checked ? "checked" : "unchecked"); }
+}  // namespace ubee
+
 namespace ubee::test {
 namespace {
 
@@ -168,6 +172,9 @@ const Case kCases[] = {
     {"ld_ind_b", "r6 = r1\nr3 = 2\nr0 = *(u8 *)skb[r3 + 1]", 4, {1, 2, 3, 4}},
     {"ld_abs_out_of_packet_returns_0", "r6 = r1\nr0 = *(u32 *)skb[2]\nr0 = 99", 0, {1, 2, 3, 4}},
 };
+
+// Test names and failure messages show the case name, not its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class Semantics : public ::testing::TestWithParam<std::tuple<Case, ExecMode>> {};
 

@@ -4,20 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "test_util.hpp"
 #include "ubee/isa.hpp"
 
 namespace ubee {
 namespace {
 
-Insn I(std::uint8_t opcode, int dst = 0, int src = 0, int off = 0, int imm = 0) {
-  Insn in{};
-  in.opcode = opcode;
-  in.dst = static_cast<std::uint8_t>(dst);
-  in.src = static_cast<std::uint8_t>(src);
-  in.off = static_cast<std::int16_t>(off);
-  in.imm = imm;
-  return in;
-}
+Insn I(std::uint8_t op, int dst = 0, int src = 0, int off = 0, int imm = 0) { return test::make_insn(op, dst, src, off, imm); }
 const Insn kExit = I(BPF_JMP | BPF_EXIT);
 const Insn kMovR0 = I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1);
 
@@ -68,6 +61,9 @@ const Bad kBad[] = {
     {"packet_load_dw", {I(BPF_LD | BPF_ABS | BPF_DW, 0, 0, 0, 0), kExit}, 0, "unknown opcode 0x38"},
     {"st_with_src", {I(BPF_ST | BPF_MEM | BPF_W, 10, 1, -4, 0), kMovR0, kExit}, 0, "reserved field 'src' is not zero"},
 };
+
+// Test names and failure messages show the case name, not its bytes.
+void PrintTo(const Bad& c, std::ostream* os) { *os << c.name; }
 
 class Rejects : public ::testing::TestWithParam<Bad> {};
 

@@ -11,6 +11,17 @@
 
 namespace ubee::test {
 
+// One instruction slot from its fields, as the encoding tables list them.
+inline Insn make_insn(std::uint8_t opcode, int dst = 0, int src = 0, int off = 0, std::int32_t imm = 0) {
+  Insn in{};
+  in.opcode = opcode;
+  in.dst = static_cast<std::uint8_t>(dst);
+  in.src = static_cast<std::uint8_t>(src);
+  in.off = static_cast<std::int16_t>(off);
+  in.imm = imm;
+  return in;
+}
+
 inline Program asm_or_die(const std::string& text) {
   auto p = assemble(text);
   if (!p) ADD_FAILURE() << "assembly failed: " << p.error().to_string() << "\n" << text;
