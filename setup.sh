@@ -7,7 +7,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libelf-dev zlib1g-dev
   libasmjit-dev libzydis-dev linux-libc-dev
-  clang llvm
+  clang llvm clang-19 libbpf-dev bpftool
 )
 missing=()
 for p in "${packages[@]}"; do
