@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,10 +21,14 @@ struct MemoryRegion {
   bool writable = false;
 };
 
-// What a helper sees of the run that called it.
+// What a helper sees of the run that called it. The engine running the program provides it.
 class RunContext {
  public:
   RunContext(void* user_data, std::vector<MemoryRegion>* regions) : user_data_(user_data), regions_(regions) {}
+  virtual ~RunContext() = default;
+  RunContext(const RunContext&) = delete;
+  RunContext& operator=(const RunContext&) = delete;
+
   [[nodiscard]] void* user_data() const { return user_data_; }
   // A helper that hands memory to the program (a map value, a buffer) declares it here, so that checked mode
   // lets the program use it. A no-op for verified programs, whose accesses the verifier proved.
@@ -31,10 +36,20 @@ class RunContext {
     if (regions_ != nullptr && begin != nullptr && size != 0)
       regions_->push_back({reinterpret_cast<std::uintptr_t>(begin), size, writable});
   }
+  // Calls a function of the running program (a callback given to bpf_loop, bpf_for_each_map_elem, ...: the
+  // value its `rN = func(...) ll` produced) with r1-r5 on a new stack frame, and returns its r0.
+  virtual Result<std::uint64_t> call_function(std::uint64_t function, std::uint64_t r1, std::uint64_t r2,
+                                              std::uint64_t r3, std::uint64_t r4, std::uint64_t r5) = 0;
+  // Ends the run with this error once the helper returns (a callback that faulted, an impossible argument).
+  void abort(Error error) {
+    if (!abort_) abort_ = std::move(error);
+  }
+  [[nodiscard]] const std::optional<Error>& aborted() const { return abort_; }
 
  private:
   void* user_data_;
   std::vector<MemoryRegion>* regions_;
+  std::optional<Error> abort_;
 };
 
 using HelperFn = std::uint64_t (*)(std::uint64_t r1, std::uint64_t r2, std::uint64_t r3, std::uint64_t r4,

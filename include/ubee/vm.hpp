@@ -20,9 +20,24 @@ enum class ExecMode : std::uint8_t {
   unchecked,  // no runtime checks: only for programs the verifier accepted
 };
 
+class Interpreter;
+
+// Where a program's tail calls go: the program at `index` of the program array it passed to bpf_tail_call
+// (`map` is the value of r2, the map reference as the engine resolved it), or null to fall through.
+class TailCallTargets {
+ public:
+  virtual ~TailCallTargets() = default;
+  [[nodiscard]] virtual const Interpreter* target(std::uint64_t map, std::uint32_t index) const = 0;
+};
+
+inline constexpr std::uint32_t kMaxTailCalls = 33;  // MAX_TAIL_CALL_CNT: tail calls in one chain
+
 struct LoadOptions {
   ExecMode mode = ExecMode::checked;
   ValidateOptions validate{};
+  // Resolves bpf_tail_call (helper 12) when set; must outlive the program. Without it, helper 12 is looked up
+  // in the registry like any other.
+  const TailCallTargets* tail_calls = nullptr;
 };
 
 struct RunOptions {
@@ -44,12 +59,14 @@ class Interpreter {
   [[nodiscard]] ExecMode mode() const;
   [[nodiscard]] std::span<const Insn> program() const;
 
+  struct Impl;  // also the form the run loop sees of a tail-call target
+
   Interpreter(Interpreter&&) noexcept;
   Interpreter& operator=(Interpreter&&) noexcept;
   ~Interpreter();
 
  private:
-  struct Impl;
+  friend const Impl& impl_of(const Interpreter& interpreter);
   explicit Interpreter(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -170,6 +170,7 @@ int written_register(const Insn& in) {
 // Target slot of a jump or local call, when `in` has one. Computed in 64 bits so no offset overflows.
 std::optional<std::int64_t> branch_target(const Insn& in, std::size_t pc) {
   const auto next = static_cast<std::int64_t>(pc) + 1;
+  if (in.is_lddw() && in.src == BPF_PSEUDO_FUNC) return next + in.imm;  // a callback's address
   if (in.cls() != BPF_JMP && in.cls() != BPF_JMP32) return std::nullopt;
   if (in.cls() == BPF_JMP32 && in.op() == BPF_JA) return next + in.imm;
   if (in.op() == BPF_CALL) {

@@ -8,97 +8,66 @@
 
 #include "alu_ops.hpp"
 #include "micro_ops.hpp"
+#include "run_state.hpp"
 #include "ubee/asm.hpp"
 #include "ubee/vm.hpp"
 
 namespace ubee {
 
-struct Interpreter::Impl {
-  Program program;
-  vm::Decoded decoded;
-  ExecMode mode = ExecMode::checked;
-};
-
 namespace {
 
-struct Frame {
-  std::size_t return_slot;
-  std::uint64_t saved[5];  // r6-r9 and r10: callee-saved across local calls (RFC 9669 section 4.3)
-};
-
-// Everything one run owns; on the C++ stack, so concurrent runs of one program share nothing mutable.
-struct RunState {
-  alignas(16) std::uint8_t stack[kStackSize * kMaxCallDepth];
-  std::array<Frame, kMaxCallDepth> frames;
-  std::vector<MemoryRegion> regions;  // checked mode only
-  std::uint64_t budget = 0;
-  std::uintptr_t memory = 0;
-  std::size_t memory_size = 0;
-};
-
-std::uintptr_t stack_top(const RunState& st) { return reinterpret_cast<std::uintptr_t>(st.stack) + sizeof st.stack; }
-
-bool in_region(const MemoryRegion& r, std::uintptr_t addr, std::size_t size, bool write) {
-  return addr >= r.begin && size <= r.size && addr - r.begin <= r.size - size && (r.writable || !write);
-}
-
-// Checked mode: the current frame and its callers' frames, the input memory, and what helpers handed over.
-bool access_allowed(const RunState& st, std::uint64_t frame_pointer, std::uint64_t addr, std::size_t size,
-                    bool write) {
-  const MemoryRegion stack{frame_pointer - kStackSize, stack_top(st) - (frame_pointer - kStackSize), true};
-  if (in_region(stack, addr, size, write)) return true;
-  for (const MemoryRegion& r : st.regions)
-    if (in_region(r, addr, size, write)) return true;
-  return false;
-}
-
-std::string hex(std::uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-Error fault(std::span<const Insn> program, std::size_t pc, std::string why) {
-  return insn_error(Errc::memory_fault, pc, why + " (" + disassemble_insn(program, pc) + ")");
-}
-
-Error access_fault(std::span<const Insn> program, std::size_t pc, std::uint64_t addr, std::size_t size, bool write) {
-  return fault(program, pc,
-               std::string("out-of-bounds ") + (write ? "write" : "read") + " of " + std::to_string(size) +
-                   " bytes at " + hex(addr));
-}
-
-template <class T>
-T load(std::uint64_t addr) {
-  T v;
-  std::memcpy(&v, reinterpret_cast<const void*>(addr), sizeof v);
-  return v;
-}
-template <class T>
-void store(std::uint64_t addr, T v) {
-  std::memcpy(reinterpret_cast<void*>(addr), &v, sizeof v);
-}
-
-// Legacy packet loads (RFC 9669 section 5.5): network byte order; outside the packet the program ends with 0.
-bool packet_load(const RunState& st, std::uint64_t offset, std::size_t size, std::uint64_t& out) {
-  if (offset > st.memory_size || size > st.memory_size - offset) return false;
-  const std::uint64_t addr = st.memory + offset;
-  if (size == 1) out = load<std::uint8_t>(addr);
-  if (size == 2) out = __builtin_bswap16(load<std::uint16_t>(addr));
-  if (size == 4) out = __builtin_bswap32(load<std::uint32_t>(addr));
-  return true;
-}
+using namespace vm;
 
 template <class T>
 T* atomic_ptr(std::uint64_t addr) {
   return reinterpret_cast<T*>(addr);
 }
 
+template <bool Checked>
+Result<std::uint64_t> run_loop(RunState& st, const Loaded* prog, std::size_t entry, const std::uint64_t* args,
+                               std::uint64_t frame_pointer, RunContext& context, const RunOptions& options);
+
+// A helper's abort names the call that made it, unless the error already names an instruction (a callback's).
+Error helper_abort(std::span<const Insn> program, std::size_t pc, const Error& error) {
+  if (error.insn) return error;
+  return insn_error(error.code, pc, error.message + " (" + disassemble_insn(program, pc) + ")");
+}
+
+// Helpers reach back into the run through this: memory they hand over, and callbacks into the program.
+template <bool Checked>
+class InterpreterContext final : public RunContext {
+ public:
+  InterpreterContext(RunState& st, const RunOptions& options)
+      : RunContext(options.user_data, Checked ? &st.regions : nullptr), st_(st), options_(options) {}
+
+  Result<std::uint64_t> call_function(std::uint64_t function, std::uint64_t r1, std::uint64_t r2, std::uint64_t r3,
+                                      std::uint64_t r4, std::uint64_t r5) override {
+    const Loaded* prog = st_.current;
+    const std::uint64_t slot = function & ~kFunctionTagMask;
+    if ((function & kFunctionTagMask) != kFunctionTag || slot >= prog->decoded.slots.size())
+      return make_error(Errc::invalid_argument, "helper was given " + hex(function) + ", which is not a function");
+    if (st_.depth + 1 >= kMaxCallDepth)
+      return make_error(Errc::call_depth, "callback exceeds the call depth of " + std::to_string(kMaxCallDepth));
+    const std::uint64_t args[5] = {r1, r2, r3, r4, r5};
+    const std::uint64_t caller_frame = st_.helper_frame;
+    ++st_.depth;
+    auto r0 = run_loop<Checked>(st_, prog, slot, args, caller_frame - kStackSize, *this, options_);
+    --st_.depth;
+    st_.current = prog;
+    st_.helper_frame = caller_frame;
+    return r0;
+  }
+
+ private:
+  RunState& st_;
+  const RunOptions& options_;
+};
 
 // Registers are named by the slot being run; these keep the handlers one line each.
 #define DST reg[s->dst]
 #define SRC reg[s->src]
 #define PC static_cast<std::size_t>(s - base)
+#define PROGRAM std::span<const Insn>(prog->program)
 #define DISPATCH() goto* labels[static_cast<int>(s->op)]
 #define BUDGET()                               \
   if constexpr (Checked) {                     \
@@ -119,7 +88,7 @@ T* atomic_ptr(std::uint64_t addr) {
 #define CHECK(addr, size, write)                                                              \
   if constexpr (Checked) {                                                                    \
     if (!access_allowed(st, reg[kFramePointer], addr, size, write)) {                         \
-      return access_fault(program, PC, addr, size, write);                               \
+      return access_fault(PROGRAM, PC, addr, size, write);                               \
     }                                                                                         \
   }
 
@@ -155,7 +124,7 @@ T* atomic_ptr(std::uint64_t addr) {
   const std::uint64_t addr = DST + s->target;                                       \
   if constexpr (Checked) {                                                          \
     if (addr % sizeof(T) != 0)                                                      \
-      return fault(program, PC, "misaligned atomic access at " + hex(addr));   \
+      return fault(PROGRAM, PC, "misaligned atomic access at " + hex(addr));   \
   }                                                                                 \
   CHECK(addr, sizeof(T), true);                                                     \
   T* const ptr = atomic_ptr<T>(addr)
@@ -193,17 +162,16 @@ T* atomic_ptr(std::uint64_t addr) {
 #define LABEL_ADDRESS(name) &&L_##name,
 
 template <bool Checked>
-Result<std::uint64_t> run_loop(const Program& program, const vm::Decoded& decoded, RunState& st,
-                               const RunOptions& options) {
+Result<std::uint64_t> run_loop(RunState& st, const Loaded* prog, std::size_t entry, const std::uint64_t* args,
+                               std::uint64_t frame_pointer, RunContext& context, const RunOptions& options) {
   static const void* const labels[] = {UBEE_MICRO_OPS(LABEL_ADDRESS)};
-  const vm::Slot* const base = decoded.slots.data();
-  const vm::Slot* s = base;
+  const Slot* base = prog->decoded.slots.data();
+  const Slot* s = base + entry;
+  const std::size_t entry_depth = st.depth;
   std::uint64_t reg[kRegCount] = {};
-  reg[1] = st.memory;
-  reg[2] = st.memory_size;
-  reg[kFramePointer] = stack_top(st);
-  std::size_t depth = 0;
-  RunContext context(options.user_data, Checked ? &st.regions : nullptr);
+  std::memcpy(&reg[1], args, 5 * sizeof(std::uint64_t));
+  reg[kFramePointer] = frame_pointer;
+  st.current = prog;
   BUDGET();
   DISPATCH();
 
@@ -228,30 +196,55 @@ Result<std::uint64_t> run_loop(const Program& program, const vm::Decoded& decode
   JCC(JEQ, cmp_eq) JCC(JNE, cmp_ne) JCC(JGT, cmp_gt) JCC(JGE, cmp_ge) JCC(JLT, cmp_lt) JCC(JLE, cmp_le)
   JCC(JSGT, cmp_sgt) JCC(JSGE, cmp_sge) JCC(JSLT, cmp_slt) JCC(JSLE, cmp_sle) JCC(JSET, cmp_set)
 
-  L_CALL_HELPER : reg[0] = decoded.helpers[static_cast<std::size_t>(s->imm)](reg[1], reg[2], reg[3], reg[4], reg[5], context);
+  L_CALL_HELPER : st.helper_frame = reg[kFramePointer];
+  reg[0] = prog->decoded.helpers[static_cast<std::size_t>(s->imm)](reg[1], reg[2], reg[3], reg[4], reg[5], context);
+  if (context.aborted()) [[unlikely]] return helper_abort(PROGRAM, PC, *context.aborted());
   NEXT();
   L_CALLX : {
-    const HelperProto* proto = decoded.registry->find(static_cast<std::uint32_t>(DST));
+    const HelperProto* proto = prog->decoded.registry->find(static_cast<std::uint32_t>(DST));
     if (proto == nullptr)
       return insn_error(Errc::unknown_helper, PC, "callx to unknown helper id " + std::to_string(DST));
+    st.helper_frame = reg[kFramePointer];
     reg[0] = proto->fn(reg[1], reg[2], reg[3], reg[4], reg[5], context);
+    if (context.aborted()) [[unlikely]] return helper_abort(PROGRAM, PC, *context.aborted());
     NEXT();
   }
+  L_TAIL_CALL : {
+    // The target replaces the running program in the same frame (kernel: bpf_tail_call); a missing entry or
+    // the 33rd tail call falls through to the next instruction.
+    const Interpreter* target = st.tail_calls < kMaxTailCalls
+                                    ? prog->tail_calls->target(reg[2], static_cast<std::uint32_t>(reg[3]))
+                                    : nullptr;
+    if (target == nullptr) NEXT();
+    ++st.tail_calls;
+    prog = &impl_of(*target);
+    st.current = prog;
+    base = prog->decoded.slots.data();
+    s = base;
+    BUDGET();
+    DISPATCH();
+  }
   L_CALL_LOCAL : {
-    if (depth + 1 >= kMaxCallDepth)
+    if (st.depth + 1 >= kMaxCallDepth)
       return insn_error(Errc::call_depth, PC, "call depth exceeds " + std::to_string(kMaxCallDepth) + " frames");
-    st.frames[depth++] = Frame{PC + 1, {reg[6], reg[7], reg[8], reg[9], reg[10]}};
+    st.frames[st.depth++] = Frame{prog, s + 1, {reg[6], reg[7], reg[8], reg[9], reg[10]}};
     reg[kFramePointer] -= kStackSize;
     JUMP();
   }
   L_EXIT : {
-    if (depth == 0) return reg[0];
-    const Frame& frame = st.frames[--depth];
+    if (st.depth == entry_depth) return reg[0];
+    const Frame& frame = st.frames[--st.depth];
     std::memcpy(&reg[6], frame.saved, sizeof frame.saved);
-    s = base + frame.return_slot;
+    prog = frame.program;
+    st.current = prog;
+    base = prog->decoded.slots.data();
+    s = frame.return_to;
     DISPATCH();
   }
-  L_LDDW : DST = static_cast<std::uint64_t>(s->imm); s += 2; BUDGET(); DISPATCH();
+  L_LDDW : DST = static_cast<std::uint64_t>(s->imm);
+  s += 2;
+  BUDGET();
+  DISPATCH();
 
   LOAD(LDXB, std::uint8_t, IDENTITY) LOAD(LDXH, std::uint16_t, IDENTITY) LOAD(LDXW, std::uint32_t, IDENTITY)
   LOAD(LDXDW, std::uint64_t, IDENTITY)
@@ -273,6 +266,8 @@ out_of_budget:
 
 }  // namespace
 
+const Interpreter::Impl& impl_of(const Interpreter& interpreter) { return *interpreter.impl_; }
+
 Interpreter::Interpreter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Interpreter::Interpreter(Interpreter&&) noexcept = default;
 Interpreter& Interpreter::operator=(Interpreter&&) noexcept = default;
@@ -281,24 +276,36 @@ Interpreter::~Interpreter() = default;
 Result<Interpreter> Interpreter::load(std::span<const Insn> program, const HelperRegistry& helpers,
                                       const LoadOptions& options) {
   if (auto r = validate(program, options.validate); !r) return r.error();
-  auto decoded = vm::predecode(program, helpers);
+  auto decoded = vm::predecode(program, helpers, options.tail_calls != nullptr);
   if (!decoded) return decoded.error();
   auto impl = std::make_unique<Impl>();
   impl->program.assign(program.begin(), program.end());
   impl->decoded = std::move(decoded.value());
   impl->mode = options.mode;
+  impl->tail_calls = options.tail_calls;
   return Interpreter(std::move(impl));
 }
+
+namespace {
+
+template <bool Checked>
+Result<std::uint64_t> start(const Interpreter::Impl& impl, RunState& st, const RunOptions& options) {
+  InterpreterContext<Checked> context(st, options);
+  const std::uint64_t args[5] = {st.memory, st.memory_size, 0, 0, 0};
+  return run_loop<Checked>(st, &impl, 0, args, st.stack_top(), context, options);
+}
+
+}  // namespace
 
 Result<std::uint64_t> Interpreter::run(void* memory, std::size_t length, const RunOptions& options) const {
   RunState st;
   st.memory = reinterpret_cast<std::uintptr_t>(memory);
   st.memory_size = memory == nullptr ? 0 : length;
-  if (impl_->mode == ExecMode::unchecked) return run_loop<false>(impl_->program, impl_->decoded, st, options);
+  if (impl_->mode == ExecMode::unchecked) return start<false>(*impl_, st, options);
   st.budget = options.insn_limit;
   if (st.memory_size != 0) st.regions.push_back({st.memory, st.memory_size, true});
   st.regions.insert(st.regions.end(), options.extra_regions.begin(), options.extra_regions.end());
-  auto result = run_loop<true>(impl_->program, impl_->decoded, st, options);
+  auto result = start<true>(*impl_, st, options);
   if (options.insn_count != nullptr) *options.insn_count = options.insn_limit - st.budget;
   return result;
 }

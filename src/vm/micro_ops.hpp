@@ -33,7 +33,7 @@ namespace ubee::vm {
   UBEE_ALU_NAMES(X, 32) UBEE_ALU_NAMES(X, 64) X(MOVSX32_64)                                           \
   X(LE16) X(LE32) X(LE64) X(BE16) X(BE32) X(BE64)                                                     \
   X(JA) UBEE_JMP_NAMES(X, 32) UBEE_JMP_NAMES(X, 64)                                                   \
-  X(CALL_HELPER) X(CALL_LOCAL) X(CALLX) X(EXIT) X(LDDW)                                               \
+  X(CALL_HELPER) X(CALL_LOCAL) X(CALLX) X(TAIL_CALL) X(EXIT) X(LDDW)                                               \
   X(LDXB) X(LDXH) X(LDXW) X(LDXDW) X(LDXSB) X(LDXSH) X(LDXSW)                                         \
   X(STB) X(STH) X(STW) X(STDW) X(STXB) X(STXH) X(STXW) X(STXDW)                                      \
   UBEE_ATOMIC_NAMES(X, 32) UBEE_ATOMIC_NAMES(X, 64)                                                   \
@@ -64,7 +64,13 @@ struct Decoded {
   const HelperRegistry* registry = nullptr;  // callx resolves its helper at run time
 };
 
-// Translates a validated program. Fails for calls to unregistered helpers and for kfunc calls.
-Result<Decoded> predecode(std::span<const Insn> program, const HelperRegistry& registry);
+// A function of the program as a value (lddw with BPF_PSEUDO_FUNC): its slot index under a tag, so that a
+// helper handed anything else (a number, a pointer) is caught when it tries to call it.
+inline constexpr std::uint64_t kFunctionTag = 0xf0e1'0000'0000'0000ULL;
+inline constexpr std::uint64_t kFunctionTagMask = 0xffff'0000'0000'0000ULL;
+
+// Translates a validated program. Fails for calls to unregistered helpers and for kfunc calls. With
+// `tail_calls`, bpf_tail_call becomes the TAIL_CALL micro-op instead of a helper call.
+Result<Decoded> predecode(std::span<const Insn> program, const HelperRegistry& registry, bool tail_calls);
 
 }  // namespace ubee::vm

@@ -126,7 +126,7 @@ MicroOp micro_op(const Insn& in) {
 
 std::int32_t branch_target(const Insn& in, std::size_t pc) {
   const auto next = static_cast<std::int64_t>(pc) + 1;
-  const bool imm_target = in.opcode == (BPF_JMP32 | BPF_JA) || in.op() == BPF_CALL;
+  const bool imm_target = in.opcode == (BPF_JMP32 | BPF_JA) || in.op() == BPF_CALL || in.is_lddw();
   return static_cast<std::int32_t>(next + (imm_target ? in.imm : in.off));
 }
 
@@ -141,9 +141,23 @@ Result<void> resolve_helper(Slot& slot, const Insn& in, std::size_t pc, const He
   return {};
 }
 
+bool is_tail_call(const Insn& in) { return in.opcode == (BPF_JMP | BPF_CALL) && in.src == 0 && in.imm == BPF_FUNC_tail_call; }
+
+Result<void> decode_lddw(Slot& slot, const Insn& lo, const Insn& hi, std::size_t pc) {
+  if (lo.src == BPF_PSEUDO_FUNC) {
+    slot.imm = static_cast<std::int64_t>(kFunctionTag | static_cast<std::uint64_t>(branch_target(lo, pc)));
+    return {};
+  }
+  if (lo.src != 0)
+    return insn_error(Errc::unsupported, pc, "lddw pseudo source " + std::to_string(lo.src) +
+                                                 " must be resolved by the loader before it runs");
+  slot.imm = static_cast<std::int64_t>(lddw_imm(lo, hi));
+  return {};
+}
+
 }  // namespace
 
-Result<Decoded> predecode(std::span<const Insn> program, const HelperRegistry& registry) {
+Result<Decoded> predecode(std::span<const Insn> program, const HelperRegistry& registry, bool tail_calls) {
   Decoded out;
   out.registry = &registry;
   out.slots.resize(program.size());
@@ -153,14 +167,12 @@ Result<Decoded> predecode(std::span<const Insn> program, const HelperRegistry& r
     slot = Slot{micro_op(in), in.dst, in.src, 0, in.off, in.imm};
     const bool is_control = in.cls() == BPF_JMP || in.cls() == BPF_JMP32;
     if (is_control && in.op() != BPF_EXIT) slot.target = branch_target(in, pc);
+    if (slot.op == MicroOp::CALL_HELPER && tail_calls && is_tail_call(in)) slot.op = MicroOp::TAIL_CALL;
     if (slot.op == MicroOp::CALL_HELPER) {
       if (auto r = resolve_helper(slot, in, pc, registry, out); !r) return r.error();
     }
     if (in.is_lddw()) {
-      if (in.src != 0)
-        return insn_error(Errc::unsupported, pc, "lddw pseudo source " + std::to_string(in.src) +
-                                                     " must be resolved by the loader before it runs");
-      slot.imm = static_cast<std::int64_t>(lddw_imm(in, program[pc + 1]));
+      if (auto r = decode_lddw(slot, in, program[pc + 1], pc); !r) return r.error();
       out.slots[++pc] = Slot{MicroOp::EXIT, 0, 0, 0, 0, 0};  // never reached: validate() forbids jumps here
     }
   }
