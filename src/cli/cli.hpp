@@ -30,5 +30,7 @@ void add_run_command(CLI::App& app);
 void add_disasm_command(CLI::App& app);
 void add_asm_command(CLI::App& app);
 void add_conformance_plugin_command(CLI::App& app);
+void add_prog_command(CLI::App& app);
+void add_map_command(CLI::App& app);
 
 }  // namespace ubee::cli

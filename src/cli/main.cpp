@@ -9,6 +9,8 @@ int main(int argc, char** argv) {
   ubee::cli::add_run_command(app);
   ubee::cli::add_disasm_command(app);
   ubee::cli::add_asm_command(app);
+  ubee::cli::add_prog_command(app);
+  ubee::cli::add_map_command(app);
   ubee::cli::add_conformance_plugin_command(app);
   try {
     app.parse(argc, argv);
