@@ -95,6 +95,9 @@ TEST(PerfEventArray, SamplesCarryThePaddedRawData) {
 
 TEST(PerfEventArray, BufferHoldsPerfRecordsAfterAPerfEventMmapPage) {
   auto map = make_perf(2, 2 * kPage);
+  const std::uint32_t slot = 1, unused = 0;
+  EXPECT_EQ(map->output(1, "abcde", 5), -ENOENT) << "no event stored in the slot yet";
+  ASSERT_EQ(map->user_update(&slot, &unused, BPF_ANY), 0);
   ASSERT_EQ(map->output(1, "abcde", 5), 0);
   void* mem = mmap(nullptr, kPage + 2 * kPage, PROT_READ, MAP_SHARED, map->shared_fd(),
                    static_cast<off_t>(map->buffer_offset(1)));

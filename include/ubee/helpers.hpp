@@ -30,6 +30,12 @@ class RunContext {
   RunContext& operator=(const RunContext&) = delete;
 
   [[nodiscard]] void* user_data() const { return user_data_; }
+  // The program's type (enum bpf_prog_type, 0 when the embedder did not say): the kernel gives some helpers a
+  // variant per type (bpf_perf_event_output reads packet bytes for tc and XDP programs), and so do ubee's.
+  [[nodiscard]] std::uint32_t program_type() const { return program_type_; }
+  void set_program_type(std::uint32_t type) { program_type_ = type; }
+  // Whether the program runs in checked mode: then helpers must not trust pointers and maps it passes.
+  [[nodiscard]] bool checked() const { return regions_ != nullptr; }
   // A helper that hands memory to the program (a map value, a buffer) declares it here, so that checked mode
   // lets the program use it. A no-op for verified programs, whose accesses the verifier proved.
   void allow_region(const void* begin, std::size_t size, bool writable) {
@@ -40,6 +46,12 @@ class RunContext {
   // value its `rN = func(...) ll` produced) with r1-r5 on a new stack frame, and returns its r0.
   virtual Result<std::uint64_t> call_function(std::uint64_t function, std::uint64_t r1, std::uint64_t r2,
                                               std::uint64_t r3, std::uint64_t r4, std::uint64_t r5) = 0;
+  // Whether the program may hand the helper [p, p + size) to read (or write): always true for verified programs,
+  // checked against the run's regions in checked mode. Helpers check pointer arguments with it.
+  [[nodiscard]] virtual bool accessible(const void* p, std::size_t size, bool write) const {
+    (void)p, (void)size, (void)write;
+    return true;
+  }
   // Ends the run with this error once the helper returns (a callback that faulted, an impossible argument).
   void abort(Error error) {
     if (!abort_) abort_ = std::move(error);
@@ -50,6 +62,7 @@ class RunContext {
   void* user_data_;
   std::vector<MemoryRegion>* regions_;
   std::optional<Error> abort_;
+  std::uint32_t program_type_ = 0;
 };
 
 using HelperFn = std::uint64_t (*)(std::uint64_t r1, std::uint64_t r2, std::uint64_t r3, std::uint64_t r4,

@@ -45,6 +45,10 @@ struct RunOptions {
   std::span<const MemoryRegion> extra_regions{};  // more memory the program may use in checked mode
   std::uint64_t insn_limit = 1'000'000'000;      // checked mode: instructions before the run is stopped
   std::uint64_t* insn_count = nullptr;           // checked mode: receives the number of instructions run
+  // The packet legacy packet loads (LD_ABS/LD_IND) read, for socket programs whose r1 is an __sk_buff; when
+  // empty they read the run's memory.
+  std::span<const std::uint8_t> packet{};
+  std::uint32_t program_type = 0;  // enum bpf_prog_type, for helpers that differ by type (RunContext)
 };
 
 class Interpreter {

@@ -225,7 +225,8 @@ Result<MapSlotInit> map_slot(const Parse& p, const SlotTargets& targets, const S
   if (!origin.values_offset || at < *origin.values_offset || (at - *origin.values_offset) % 8 != 0)
     return p.error("map '" + map.name + "': initial value outside its 'values' array");
   const std::uint64_t slot = (at - *origin.values_offset) / 8;
-  if (slot >= map.max_entries) return p.error("map '" + map.name + "': initial slot " + std::to_string(slot) + " is past max_entries");
+  // Array-like outer maps are indexed by slot; a hash of maps takes the slot as its u32 key.
+  if (slot >= map.max_entries && map.type != BPF_MAP_TYPE_HASH_OF_MAPS) return p.error("map '" + map.name + "': initial slot " + std::to_string(slot) + " is past max_entries");
   MapSlotInit init{static_cast<std::size_t>(index), static_cast<std::uint32_t>(slot), std::nullopt, {}};
   const Symbol& sym = p.elf.symbols()[rel.symbol];
   if (map.type == BPF_MAP_TYPE_PROG_ARRAY) {

@@ -3,6 +3,7 @@
 #include <execinfo.h>
 
 #include <algorithm>
+#include <span>
 #include <vector>
 
 #include "helper_util.hpp"
@@ -77,14 +78,43 @@ std::uint64_t ringbuf_query(std::uint64_t m, std::uint64_t flags, std::uint64_t,
   return rb == nullptr ? 0 : rb->query(flags);
 }
 
-std::uint64_t perf_event_output(std::uint64_t, std::uint64_t m, std::uint64_t flags, std::uint64_t data,
+// The packet a tc or XDP program's context points at (their data/data_end are addresses below 4 GiB).
+template <class Ctx>
+std::span<const std::uint8_t> context_packet(std::uint64_t ctx, RunContext& c) {
+  if (!mem_arg(ctx, sizeof(Ctx), false, c)) return {};
+  const auto* context = ptr<const Ctx>(ctx);
+  const auto* begin = reinterpret_cast<const std::uint8_t*>(static_cast<std::uintptr_t>(context->data));
+  return {begin, context->data_end >= context->data ? context->data_end - context->data : 0};
+}
+
+std::span<const std::uint8_t> packet_of_context(std::uint64_t ctx, RunContext& c) {
+  switch (c.program_type()) {
+    case BPF_PROG_TYPE_XDP: return context_packet<xdp_md>(ctx, c);
+    case BPF_PROG_TYPE_SCHED_CLS: case BPF_PROG_TYPE_SCHED_ACT: case BPF_PROG_TYPE_SOCKET_FILTER:
+    case BPF_PROG_TYPE_CGROUP_SKB: case BPF_PROG_TYPE_LWT_IN: case BPF_PROG_TYPE_LWT_OUT:
+    case BPF_PROG_TYPE_LWT_XMIT: return context_packet<__sk_buff>(ctx, c);
+    default: return {};
+  }
+}
+
+// For tc and XDP (bpf_skb_event_output / bpf_xdp_event_output) the high 32 bits of flags ask for that many
+// packet bytes after the data; more than the packet holds is -EFAULT.
+std::uint64_t perf_event_output(std::uint64_t ctx, std::uint64_t m, std::uint64_t flags, std::uint64_t data,
                                 std::uint64_t size, RunContext& c) {
   auto* perf = typed_map<PerfEventArrayMap>(m, BPF_MAP_TYPE_PERF_EVENT_ARRAY, c);
   if (perf == nullptr || !mem_arg(data, size, false, c)) return err(EINVAL);
-  return static_cast<std::uint64_t>(perf->output(flags, ptr(data), size));
+  const std::uint64_t packet_bytes = (flags & BPF_F_CTXLEN_MASK) >> 32;
+  if (packet_bytes == 0) return static_cast<std::uint64_t>(perf->output(flags, ptr(data), size));
+  const auto packet = packet_of_context(ctx, c);
+  if (packet.data() == nullptr && packet.empty()) return err(EINVAL);
+  if (packet_bytes > packet.size()) return err(EFAULT);
+  std::vector<std::uint8_t> sample(ptr<const std::uint8_t>(data), ptr<const std::uint8_t>(data) + size);
+  sample.insert(sample.end(), packet.begin(), packet.begin() + static_cast<long>(packet_bytes));
+  return static_cast<std::uint64_t>(perf->output(flags & ~BPF_F_CTXLEN_MASK, sample.data(), sample.size()));
 }
 
-// The calling thread's user stack, innermost first. User space has no kernel stack to offer.
+// The calling thread's stack, innermost first. In user space the thread's stack is the only one there is: it
+// answers requests for the user stack (BPF_F_USER_STACK) and for the "kernel" stack alike.
 std::size_t user_stack(std::uint64_t* ips, std::size_t max) {
   void* frames[kPerfEventMaxStack + 8];
   const int n = backtrace(frames, static_cast<int>(std::min<std::size_t>(max, kPerfEventMaxStack + 8)));
@@ -96,7 +126,6 @@ std::uint64_t get_stackid(std::uint64_t, std::uint64_t m, std::uint64_t flags, s
                           RunContext& c) {
   auto* stacks = typed_map<StackTraceMap>(m, BPF_MAP_TYPE_STACK_TRACE, c);
   if (stacks == nullptr) return err(EINVAL);
-  if ((flags & BPF_F_USER_STACK) == 0) return err(EFAULT);
   std::uint64_t ips[kPerfEventMaxStack + 8];
   const std::size_t n = user_stack(ips, std::size(ips));
   return static_cast<std::uint64_t>(stacks->get_stackid(ips, n, flags));
@@ -106,9 +135,10 @@ std::uint64_t get_stackid(std::uint64_t, std::uint64_t m, std::uint64_t flags, s
 std::uint64_t get_stack(std::uint64_t, std::uint64_t buf, std::uint64_t size, std::uint64_t flags, std::uint64_t,
                         RunContext& c) {
   if (!mem_arg(buf, size, true, c)) return err(EFAULT);
-  if ((flags & BPF_F_USER_STACK) == 0 || size % 8 != 0) {
+  constexpr std::uint64_t kKnownFlags = BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_USER_BUILD_ID;
+  if ((flags & ~kKnownFlags) != 0 || (flags & BPF_F_USER_BUILD_ID) != 0 || size % 8 != 0) {
     std::memset(ptr(buf), 0, size);
-    return err(size % 8 ? EINVAL : EFAULT);
+    return err(EINVAL);
   }
   std::uint64_t ips[kPerfEventMaxStack + 8];
   const std::size_t n = user_stack(ips, std::size(ips));

@@ -54,6 +54,7 @@ ObjectProgram::~ObjectProgram() {
 Result<std::uint64_t> ObjectProgram::run(void* ctx, std::size_t size) const {
   RunOptions options;
   options.extra_regions = regions_;
+  options.program_type = spec_.type;
   return engine_.run(ctx, size, options);
 }
 

@@ -53,11 +53,10 @@ bool is_skb_type(bpf_prog_type t) {
 // tc programs see the packet from its Ethernet header; the others from the network header (test_run.c is_l2).
 bool is_l2(bpf_prog_type t) { return t == BPF_PROG_TYPE_SCHED_CLS || t == BPF_PROG_TYPE_SCHED_ACT; }
 
-// eth_type_trans: how the destination MAC classifies the packet for __sk_buff.pkt_type.
+// eth_type_trans() on the loopback device the kernel's test runs use: its address and its "broadcast" address
+// are both all zeros, so ff:ff:ff:ff:ff:ff is just a multicast address there.
 std::uint32_t packet_type(const std::uint8_t* eth) {
-  static constexpr std::uint8_t kBroadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   static constexpr std::uint8_t kLoopbackMac[6] = {};
-  if (std::memcmp(eth, kBroadcast, 6) == 0) return PACKET_BROADCAST;
   if (eth[0] & 1) return PACKET_MULTICAST;
   return std::memcmp(eth, kLoopbackMac, 6) == 0 ? PACKET_HOST : PACKET_OTHERHOST;
 }
@@ -101,8 +100,11 @@ struct TestRun {
   const TestRunInput& input;
   const std::string& name;
 
+  bpf_prog_type type;
+
   Result<TestRunOutput> finish(void* ctx, std::size_t size, RunOptions& options, TestRunOutput out) const {
     options.extra_regions = regions;
+    options.program_type = type;
     const Timed t = run_repeatedly(engine, ctx, size, options, input.repeat);
     if (!t.last) return t.last.error();
     out.retval = *t.last;
@@ -140,6 +142,7 @@ Result<TestRunOutput> run_skb(TestRun& run, bpf_prog_type type, std::uint8_t* pa
   skb.protocol = static_cast<std::uint32_t>(packet[12]) | (static_cast<std::uint32_t>(packet[13]) << 8);
   skb.pkt_type = packet_type(packet);
   if (skb.ifindex == 0) skb.ifindex = kLoopbackIfindex;
+  if (skb.wire_len == 0) skb.wire_len = static_cast<std::uint32_t>(len);  // test_run.c: the whole frame
   run.regions.push_back({reinterpret_cast<std::uintptr_t>(packet + start), len - start, true});
   RunOptions options;
   options.packet = std::span<const std::uint8_t>(packet + start, len - start);
@@ -163,7 +166,7 @@ Result<TestRunOutput> run_packet(TestRun& run, bpf_prog_type type) {
 }  // namespace
 
 Result<TestRunOutput> ObjectProgram::test_run(const TestRunInput& input) const {
-  TestRun run{engine_, regions_, input, spec_.name};
+  TestRun run{engine_, regions_, input, spec_.name, spec_.type};
   if (spec_.type == BPF_PROG_TYPE_XDP || is_skb_type(spec_.type)) return run_packet(run, spec_.type);
   std::vector<std::uint8_t> ctx = input.ctx_in;
   RunOptions options;

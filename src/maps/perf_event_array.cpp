@@ -115,8 +115,10 @@ long write_sample(const detail::PerfState& state, std::uint32_t index, const voi
 void init_region(const PerfLayout& layout) {
   layout.meta().per_cpu_bytes = layout.per_cpu_bytes();
   layout.meta().slots = layout.slots();
+  // Slots start without an event, as in the kernel, where user space stores a perf event fd in each slot it
+  // wants samples from (libbpf's perf_buffer__new; here PerfBufferConsumer::open or user_update).
   for (std::uint32_t i = 0; i < layout.slots(); ++i) {
-    layout.slot(i).attached.store(1, std::memory_order_relaxed);
+    layout.slot(i).attached.store(0, std::memory_order_relaxed);
     layout.page(i).data_offset = detail::page_size();
     layout.page(i).data_size = layout.per_cpu_bytes();
   }

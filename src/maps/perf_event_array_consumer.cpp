@@ -105,6 +105,11 @@ int clamp_count(std::int64_t n) { return n > INT_MAX ? INT_MAX : static_cast<int
 Result<PerfBufferConsumer> PerfBufferConsumer::open(std::shared_ptr<PerfEventArrayMap> map, SampleCallback on_sample,
                                                     LostCallback on_lost) {
   if (map == nullptr) return make_error(Errc::invalid_argument, "perf buffer consumer: no map");
+  // Attach every slot, as perf_buffer__new opens an event per CPU and stores it in the map.
+  for (std::uint32_t slot = 0; slot < map->max_entries(); ++slot) {
+    const std::uint32_t value = 0;
+    map->user_update(&slot, &value, BPF_ANY);
+  }
   auto state = std::make_unique<PerfConsumerState>();
   state->layout = &map->state_->layout;
   state->event_fd = map->wake_fd() < 0 ? -1 : fcntl(map->wake_fd(), F_DUPFD_CLOEXEC, 0);

@@ -38,7 +38,9 @@ template <bool Checked>
 class InterpreterContext final : public RunContext {
  public:
   InterpreterContext(RunState& st, const RunOptions& options)
-      : RunContext(options.user_data, Checked ? &st.regions : nullptr), st_(st), options_(options) {}
+      : RunContext(options.user_data, Checked ? &st.regions : nullptr), st_(st), options_(options) {
+    set_program_type(options.program_type);
+  }
 
   Result<std::uint64_t> call_function(std::uint64_t function, std::uint64_t r1, std::uint64_t r2, std::uint64_t r3,
                                       std::uint64_t r4, std::uint64_t r5) override {
@@ -56,6 +58,11 @@ class InterpreterContext final : public RunContext {
     st_.current = prog;
     st_.helper_frame = caller_frame;
     return r0;
+  }
+
+  bool accessible(const void* p, std::size_t size, bool write) const override {
+    if constexpr (!Checked) return true;
+    return size == 0 || access_allowed(st_, st_.helper_frame, reinterpret_cast<std::uint64_t>(p), size, write);
   }
 
  private:
@@ -301,6 +308,8 @@ Result<std::uint64_t> Interpreter::run(void* memory, std::size_t length, const R
   RunState st;
   st.memory = reinterpret_cast<std::uintptr_t>(memory);
   st.memory_size = memory == nullptr ? 0 : length;
+  st.packet = options.packet.empty() ? std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(memory), st.memory_size)
+                                     : options.packet;
   if (impl_->mode == ExecMode::unchecked) return start<false>(*impl_, st, options);
   st.budget = options.insn_limit;
   if (st.memory_size != 0) st.regions.push_back({st.memory, st.memory_size, true});

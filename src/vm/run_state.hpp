@@ -42,6 +42,7 @@ struct RunState {
   std::uint64_t budget = 0;
   std::uintptr_t memory = 0;
   std::size_t memory_size = 0;
+  std::span<const std::uint8_t> packet;  // what legacy packet loads read
 
   [[nodiscard]] std::uintptr_t stack_top() const { return reinterpret_cast<std::uintptr_t>(stack) + sizeof stack; }
 };
@@ -77,8 +78,8 @@ void store(std::uint64_t addr, T v) {
 
 // Legacy packet loads (RFC 9669 section 5.5): network byte order; outside the packet the program ends with 0.
 inline bool packet_load(const RunState& st, std::uint64_t offset, std::size_t size, std::uint64_t& out) {
-  if (offset > st.memory_size || size > st.memory_size - offset) return false;
-  const std::uint64_t addr = st.memory + offset;
+  if (offset > st.packet.size() || size > st.packet.size() - offset) return false;
+  const auto addr = reinterpret_cast<std::uint64_t>(st.packet.data()) + offset;
   if (size == 1) out = load<std::uint8_t>(addr);
   if (size == 2) out = __builtin_bswap16(load<std::uint16_t>(addr));
   if (size == 4) out = __builtin_bswap32(load<std::uint32_t>(addr));
