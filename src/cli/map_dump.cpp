@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <fmt/core.h>
 
+#include <cstring>
 #include <vector>
 
 #include "btf_json.hpp"
@@ -55,12 +56,21 @@ nlohmann::json percpu_values(const Map& map, const Entry& e, const struct btf* b
   return values;
 }
 
+// Global data maps carry BTF for their value only; their u32 index still reads best as a number.
+bool value_is_null_safe(const Map& map) { return map.spec().btf_value_type_id == 0; }
+std::uint32_t read_u32(const std::vector<std::uint8_t>& bytes) {
+  std::uint32_t v = 0;
+  std::memcpy(&v, bytes.data(), sizeof v);
+  return v;
+}
+
 nlohmann::json entry_json(const Map& map, const Entry& e, const struct btf* btf) {
   nlohmann::json j{{"key", hex_bytes(e.key)}};
   const bool percpu = is_percpu(map.type());
   if (percpu) j["values"] = percpu_values(map, e, btf, false);
   else j["value"] = hex_bytes(e.value);
-  const nlohmann::json key = btf_value(btf, map.spec().btf_key_type_id, e.key);
+  nlohmann::json key = btf_value(btf, map.spec().btf_key_type_id, e.key);
+  if (key.is_null() && e.key.size() == 4 && !value_is_null_safe(map)) key = read_u32(e.key);
   const nlohmann::json value = percpu ? percpu_values(map, e, btf, true) : btf_value(btf, map.spec().btf_value_type_id, e.value);
   if (!key.is_null() || !value.is_null()) j["formatted"] = {{"key", key}, {percpu ? "values" : "value", value}};
   return j;

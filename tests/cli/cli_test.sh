@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end checks of the `ubee` command line: results, exit codes and one-line errors on bad input.
-# usage: cli_test.sh UBEE_BINARY SOURCE_DIR
+# usage: cli_test.sh UBEE_BINARY SOURCE_DIR BUILD_DIR
 set -u
 ubee=$1
 src=$2
+build=${3:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -68,13 +69,38 @@ printf 'r0 = *(u32 *)(r1 + 8)\nexit\n' > "$work/oob.s"
 printf 'abcd' > "$work/mem4"
 check "out of bounds names the insn" 1 "insn 0: out-of-bounds read of 4 bytes" -- "$ubee" run "$work/oob.s" --mem "$work/mem4"
 printf '\x7fELF\x02\x01\x01' > "$work/obj.o"
-check "elf not yet" 1 "ELF object" -- "$ubee" run "$work/obj.o"
+check "not an object" 1 "object" -- "$ubee" run "$work/obj.o"
 check "no subcommand" 106 "A subcommand is required" -- "$ubee"
 check "help" 0 "conformance-plugin" -- "$ubee" --help
 head -c 4096 /dev/urandom > "$work/random.bin"
 "$ubee" run "$work/random.bin" > /dev/null 2>&1
 status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then echo "FAIL: random bytes gave status $status"; failures=$((failures + 1)); else passes=$((passes + 1)); fi
+
+# ELF objects (built by clang with the project).
+obj="$build/examples/bpf/packet_stats.o"
+if [ -f "$obj" ]; then
+  check "object run" 0 "Return value: 2 (0x2)" -- "$ubee" run "$obj" --data-in "$src/examples/packets/dns-query.bin"
+  check "object run drops telnet" 0 '"retval":1' -- "$ubee" run "$obj" --data-in "$src/examples/packets/telnet.bin" --json
+  check "dump maps after run" 0 '{"key":17,"value":{"bytes":54,"packets":1}}' -- "$ubee" run "$obj" --data-in "$src/examples/packets/dns-query.bin" --dump-maps
+  check "repeat counts" 0 '"total_packets":5' -- "$ubee" run "$obj" --data-in "$src/examples/packets/dns-query.bin" --repeat 5 --json --dump-maps
+  check "prog show" 0 "xdp  name packet_stats  section xdp" -- "$ubee" prog show "$obj"
+  check "map show" 0 "hash  name by_protocol  key 4B  value 16B  max_entries 256" -- "$ubee" map show "$obj"
+  check "map dump rodata" 0 '"blocked_ports":[23,2323]' -- "$ubee" map dump "$obj" packet_s.rodata --json
+  check "map lookup missing" 1 "lookup: No such file or directory" -- "$ubee" map lookup "$obj" by_protocol --key "11 00 00 00"
+  check "map update bad size" 1 "key has 2 bytes; this map's key size is 4" -- "$ubee" map update "$obj" by_protocol --key "11 00" --value 00
+  check "data-out" 0 "Return value" -- "$ubee" run "$obj" --data-in "$src/examples/packets/dns-query.bin" --data-out "$work/out.bin"
+  if cmp -s "$work/out.bin" "$src/examples/packets/dns-query.bin"; then passes=$((passes + 1)); else
+    echo "FAIL: data-out differs from the unchanged packet"; failures=$((failures + 1)); fi
+  check "short packet" 1 "shorter than an Ethernet header" -- "$ubee" run "$obj" --data-in "$work/mem4"
+  head -c 300 "$obj" > "$work/truncated.o"
+  check_one_line "truncated object is one line" "$ubee" run "$work/truncated.o"
+  multi="$build/tests/bpf/v3/tail_call_chain.o"
+  [ -f "$multi" ] && check "several programs need --program" 1 "choose one with --program" -- "$ubee" run "$multi" --data-in "$src/examples/packets/dns-query.bin"
+  check "mem is for raw programs" 1 "apply to ELF objects" -- "$ubee" run "$src/examples/programs/fib.s" --program x
+else
+  echo "SKIP: $obj not built (no clang)"
+fi
 
 # The conformance plugin protocol.
 check "plugin" 0 "2a" -- sh -c "printf 'b7  00  00  00  2a  00  00  00  95  00  00  00  00  00  00  00  \n' | '$ubee' conformance-plugin"
