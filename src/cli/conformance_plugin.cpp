@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "cli.hpp"
+#include "engine.hpp"
 #include "ubee/vm.hpp"
 
 namespace ubee::cli {
@@ -37,7 +38,7 @@ std::uint64_t conformance_helper(std::uint64_t r1, std::uint64_t, std::uint64_t,
   return r1;
 }
 
-void run_plugin(const std::vector<std::string>& args) {
+void run_plugin(const std::vector<std::string>& args, const std::string& engine) {
   std::vector<std::uint8_t> memory;
   if (!args.empty()) {
     auto mem = parse_hex_bytes(args.front());
@@ -53,7 +54,7 @@ void run_plugin(const std::vector<std::string>& args) {
   if (auto r = helpers.add(5, HelperProto{"conformance_unwind", conformance_helper, RetType::integer, {ArgType::anything}});
       !r)
     fail(r.error());
-  auto vm = Interpreter::load(*program, helpers);
+  auto vm = Engine::load(*program, helpers, engine);
   if (!vm) fail(vm.error());
   auto r0 = vm->run(memory.empty() ? nullptr : memory.data(), memory.size());
   if (!r0) fail(r0.error());
@@ -64,10 +65,12 @@ void run_plugin(const std::vector<std::string>& args) {
 
 void add_conformance_plugin_command(CLI::App& app) {
   auto args = std::make_shared<std::vector<std::string>>();
+  auto engine = std::make_shared<std::string>("interp");
   CLI::App* cmd = app.add_subcommand(
       "conformance-plugin", "Run one program as a plugin of the bpf_conformance suite (program as hex on stdin)");
-  cmd->add_option("memory", *args, "Input memory as hex bytes (\"00  01  ...\"), then plugin options");
-  cmd->callback([args] { run_plugin(*args); });
+  cmd->add_option("memory", *args, "Input memory as hex bytes (\"00  01  ...\")");
+  add_engine_option(*cmd, *engine);
+  cmd->callback([args, engine] { run_plugin(*args, *engine); });
 }
 
 }  // namespace ubee::cli

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "cli.hpp"
+#include "engine.hpp"
 #include "object_run.hpp"
 #include "ubee/vm.hpp"
 
@@ -21,6 +22,7 @@ struct RunArgs {
   std::uint64_t repeat = 1;
   bool stats = false;
   bool json = false;
+  std::string engine = "interp";
   ObjectRunArgs object;  // for ELF objects
 };
 
@@ -38,7 +40,7 @@ struct Outcome {
   double average_ns = 0;
 };
 
-Outcome run_repeatedly(const Interpreter& vm, std::vector<std::uint8_t> memory, std::uint64_t repeat) {
+Outcome run_repeatedly(const Engine& vm, std::vector<std::uint8_t> memory, std::uint64_t repeat) {
   // Each run sees the input as given: a program that writes its memory must not see its previous run's output.
   const std::vector<std::uint8_t> pristine = memory;
   Outcome out;
@@ -73,6 +75,7 @@ void run_command(RunArgs& args) {
     args.object.json = args.json;
     return run_object(args.object);
   }
+  if (is_elf(args.program_path) && args.engine != "interp") fail("objects run on the interpreter until the verifier lands");
   if (!args.object.program.empty() || !args.object.data_in.empty() || !args.object.ctx_in.empty() ||
       args.object.dump_maps)
     fail("--program, --data-in, --ctx-in and --dump-maps apply to ELF objects; use --mem for raw programs");
@@ -85,7 +88,7 @@ void run_command(RunArgs& args) {
     memory = std::move(*bytes);
   }
   const HelperRegistry helpers;
-  auto vm = Interpreter::load(*program, helpers);
+  auto vm = Engine::load(*program, helpers, args.engine);
   if (!vm) fail(vm.error());
   print_outcome(args, run_repeatedly(*vm, std::move(memory), args.repeat));
 }
@@ -108,6 +111,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--repeat", args->repeat, "Run this many times (the input is restored before each run)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   cmd->add_flag("--stats", args->stats, "Also print the average time per run");
+  add_engine_option(*cmd, args->engine);
   cmd->add_flag("--json", args->json, "Print JSON: {\"retval\": ..., \"repeat\": ..., \"duration_ns\": ...}");
   cmd->callback([args] { run_command(*args); });
 }
