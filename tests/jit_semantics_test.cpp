@@ -65,19 +65,29 @@ JitProgram jit_or_die(const Program& program, const HelperRegistry& helpers) {
   return std::move(*jit);
 }
 
-// Runs `text` (with `exit` appended) on both engines; returns the JIT's outcome.
+JitOptions hardened(bool harden) {
+  JitOptions options;
+  options.harden = harden;
+  return options;
+}
+
+// Runs `text` (with `exit` appended) on both engines, the JIT with and without constant blinding; returns the
+// blinded JIT's outcome.
 Outcome differential(const std::string& text, const std::vector<std::uint8_t>& memory = {},
                      const HelperRegistry& helpers = {}) {
   const Program program = asm_or_die(text + "\nexit\n");
   auto vm = Interpreter::load(program, helpers, LoadOptions{ExecMode::unchecked, {}});
   EXPECT_TRUE(vm.ok()) << vm.error().to_string();
-  auto jit = JitProgram::compile(program, helpers);
+  auto plain = JitProgram::compile(program, helpers, hardened(false));
+  EXPECT_TRUE(plain.ok()) << plain.error().to_string();
+  auto jit = JitProgram::compile(program, helpers, hardened(true));
   EXPECT_TRUE(jit.ok()) << jit.error().to_string();
-  if (!vm || !jit) return {};
+  if (!vm || !jit || !plain) return {};
   std::vector<std::uint8_t> buffer(memory.size());
   const Outcome interp = run_engine(*vm, buffer, memory);
+  expect_same(interp, run_engine(*plain, buffer, memory), "harden off\n" + text);
   const Outcome native = run_engine(*jit, buffer, memory);
-  expect_same(interp, native, text);
+  expect_same(interp, native, "harden on\n" + text);
   return native;
 }
 
@@ -541,12 +551,15 @@ TEST(JitDifferential, RandomValidProgramsMatchTheInterpreter) {
     ASSERT_TRUE(vm.ok());
     const Outcome interp = shifted(0, 0x00, [&] { return run_engine(*vm, buffer, input); });
     expect_same(a, interp, "checked vs unchecked interpreter\n" + disassemble(program));
-    auto jit = JitProgram::compile(program, helpers);
-    ASSERT_TRUE(jit.ok()) << jit.error().to_string() << "\n" << disassemble(program);
-    // UBEE_JIT_TRACE=1 prints each program before the JIT runs it: the last one printed is the one that crashed.
-    if (std::getenv("UBEE_JIT_TRACE") != nullptr) std::fprintf(stderr, "----\n%s", disassemble(program).c_str());
-    const Outcome native = shifted(0, 0x00, [&] { return run_engine(*jit, buffer, input); });
-    expect_same(interp, native, disassemble(program));
+    // Each program is compiled with constant blinding and without.
+    for (const bool harden : {false, true}) {
+      auto jit = JitProgram::compile(program, helpers, hardened(harden));
+      ASSERT_TRUE(jit.ok()) << jit.error().to_string() << "\n" << disassemble(program);
+      // UBEE_JIT_TRACE=1 prints each program before the JIT runs it: the last one printed is the one that crashed.
+      if (std::getenv("UBEE_JIT_TRACE") != nullptr) std::fprintf(stderr, "----\n%s", disassemble(program).c_str());
+      const Outcome native = shifted(0, 0x00, [&] { return run_engine(*jit, buffer, input); });
+      expect_same(interp, native, (harden ? "harden on\n" : "harden off\n") + disassemble(program));
+    }
     if (::testing::Test::HasFailure()) return;
     ++compared;
   }

@@ -16,11 +16,26 @@
 
 namespace ubee {
 
+class JitProgram;
+
+// Where a JIT'ed program's tail calls go: the JIT's counterpart of TailCallTargets (which hands out
+// interpreters). `map` is r2 as the program passed it, `index` the low 32 bits of r3; null falls through.
+// Targets must outlive every run that may reach them.
+class JitTailCallTargets {
+ public:
+  virtual ~JitTailCallTargets() = default;
+  [[nodiscard]] virtual const JitProgram* target(std::uint64_t map, std::uint32_t index) const = 0;
+};
+
 struct JitOptions {
-  // bpf_tail_call targets, as LoadOptions::tail_calls. Not supported yet: compile() fails when set.
-  const TailCallTargets* tail_calls = nullptr;
-  // Reserved for the hardening of issue 5 (constant blinding, Spectre v1 masking); code pages are never
-  // writable and executable at once whatever its value.
+  // Resolves bpf_tail_call (helper 12) when set, as LoadOptions::tail_calls does for the interpreter: the
+  // target's code is jumped to in the same frame, with every register kept, at most kMaxTailCalls times in one
+  // run; a missing target falls through with every register kept. Must outlive the program. Without it,
+  // helper 12 is looked up in the registry like any other.
+  const JitTailCallTargets* tail_calls = nullptr;
+  // Constant blinding (the kernel's bpf_jit_blind_constants): every immediate of the program is emitted as
+  // imm ^ rnd and xor'ed back with rnd at run time, rnd random per instruction, so no program immediate appears
+  // in the code. Code pages are never writable and executable at once whatever its value.
   bool harden = true;
   // Only ExecMode::unchecked: checked mode is the interpreter's job, compile() refuses it.
   ExecMode mode = ExecMode::unchecked;
@@ -41,6 +56,13 @@ class JitProgram {
   // The native code, read-only and executable, for dumping.
   [[nodiscard]] std::span<const std::uint8_t> code() const;
   [[nodiscard]] std::span<const Insn> program() const;
+  // The offset in code() where each instruction's native code starts (one per slot; the second slot of a
+  // lddw has the offset of the code after the program's last instruction), and where the entry trampoline
+  // (the code before the first instruction) starts.
+  [[nodiscard]] std::span<const std::uint32_t> insn_offsets() const;
+  [[nodiscard]] std::uint32_t trampoline_offset() const;
+  // Where the code after the last instruction's (the final return and the out-of-line error exits) starts.
+  [[nodiscard]] std::uint32_t tail_offset() const;
 
   struct Impl;
 
@@ -49,6 +71,7 @@ class JitProgram {
   ~JitProgram();
 
  private:
+  friend const Impl& jit_impl_of(const JitProgram& program);
   explicit JitProgram(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   ubee::cli::add_prog_command(app);
   ubee::cli::add_map_command(app);
   ubee::cli::add_conformance_plugin_command(app);
+  ubee::cli::add_jit_dump_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstddef>
+#include <random>
 #include <string>
 
 #include "jit_state.hpp"
@@ -51,18 +52,22 @@ class ErrorCollector final : public asmjit::ErrorHandler {
   std::string text;
 };
 
+constexpr std::int32_t kTailCallHelper = 12;  // BPF_FUNC_tail_call
+
 class Emitter {
  public:
-  Emitter(x86::Assembler& a, std::span<const Insn> program, const HelperRegistry& helpers)
-      : a_(a), program_(program), helpers_(helpers) {
+  Emitter(x86::Assembler& a, std::span<const Insn> program, const HelperRegistry& helpers, const EmitOptions& options)
+      : a_(a), program_(program), helpers_(helpers), options_(options), rng_(std::random_device{}()) {
     for (std::size_t i = 0; i < program.size(); ++i) labels_.push_back(a_.newLabel());
     abort_ = a_.newLabel();
     packet_fail_ = a_.newLabel();
+    tail_ = a_.newLabel();
   }
 
   Result<void> body();
   void trampoline();
   [[nodiscard]] const std::vector<Label>& labels() const { return labels_; }
+  [[nodiscard]] Label tail() const { return tail_; }
 
  private:
   struct Stub {
@@ -75,6 +80,10 @@ class Emitter {
   void alu(const Insn& in);
   void mov(const Insn& in, const Gp& dst, const Gp& src, bool is64);
   void shift(const Insn& in, const Gp& dst, const Gp& src, bool is64);
+  void shift_by(const Insn& in, const Gp& dst, const Gp& count, bool count_in_rcx, bool is64);
+  void load_imm(const Gp& r, std::int32_t imm, bool is64);
+  std::int32_t random32();
+  void tail_call();
   void divmod(const Insn& in, bool is64);
   void divmod_core(const Insn& in, const Gp& dst, bool is64);
   void divmod_special(const Insn& in, const Gp& dst, bool zero, bool is64);
@@ -96,11 +105,14 @@ class Emitter {
   x86::Assembler& a_;
   std::span<const Insn> program_;
   const HelperRegistry& helpers_;
+  EmitOptions options_;
+  std::mt19937_64 rng_;
   std::vector<Label> labels_;
   std::vector<Stub> stubs_;
   std::vector<std::size_t> lddw_tails_;
   Label abort_;
   Label packet_fail_;
+  Label tail_;  // after the last instruction's code
 };
 
 // ---- ALU ----------------------------------------------------------------------------------------------------
@@ -110,6 +122,23 @@ void Emitter::alu(const Insn& in) {
   const Gp dst = sized(reg(in.dst), is64);
   const Gp src = sized(reg(in.src), is64);
   const bool k = in.source() == BPF_K;
+  // Blinded, an immediate operand is first built in r11 (the kernel's AX) and the register form is used.
+  const bool via_aux = k && options_.blind && in.op() != BPF_NEG && in.op() != BPF_MOV && in.op() != BPF_END &&
+                       in.op() != BPF_LSH && in.op() != BPF_RSH && in.op() != BPF_ARSH && in.op() != BPF_DIV &&
+                       in.op() != BPF_MOD;
+  if (via_aux) {
+    const Gp aux = sized(kAux, is64);
+    load_imm(kAux, in.imm, is64);
+    switch (in.op()) {
+      case BPF_ADD: a_.add(dst, aux); break;
+      case BPF_SUB: a_.sub(dst, aux); break;
+      case BPF_OR: a_.or_(dst, aux); break;
+      case BPF_AND: a_.and_(dst, aux); break;
+      case BPF_XOR: a_.xor_(dst, aux); break;
+      default: a_.imul(dst, aux); break;  // BPF_MUL
+    }
+    return;
+  }
   // Immediates are sign-extended to 64 bits by the x86 imm32 encodings, as the ISA wants for ALU64.
   switch (in.op()) {
     case BPF_ADD: k ? a_.add(dst, in.imm) : a_.add(dst, src); break;
@@ -132,7 +161,7 @@ void Emitter::alu(const Insn& in) {
 void Emitter::mov(const Insn& in, const Gp& dst, const Gp& src, bool is64) {
   if (in.source() == BPF_K) {
     // mov r32, imm32 zero-extends (ALU32); the 64-bit form sign-extends the immediate.
-    is64 ? a_.mov(dst, static_cast<std::int64_t>(in.imm)) : a_.mov(dst, static_cast<std::uint32_t>(in.imm));
+    load_imm(dst, in.imm, is64);
   } else if (in.off == 0) {
     if (!is64 || in.dst != in.src) a_.mov(dst, src);  // mov r32, r32 zero-extends even onto itself
   } else if (in.off == 8) {
@@ -156,16 +185,32 @@ void Emitter::shift(const Insn& in, const Gp& dst, const Gp& src, bool is64) {
   };
   if (in.source() == BPF_K) {
     const int count = in.imm & (is64 ? 63 : 31);
+    if (count != 0 && options_.blind) {
+      // The count goes through r10 (r11 parks rcx); x86 masks it as the ISA does.
+      load_imm(kTmp, in.imm, false);
+      return shift_by(in, dst, kTmp, false, is64);
+    }
     if (count != 0) emit(dst, count);
     else if (!is64) a_.mov(dst, dst);  // a shift by 0 still zero-extends a 32-bit result
     return;
   }
-  if (in.src == 4) {
+  shift_by(in, dst, src, in.src == 4, is64);
+}
+
+void Emitter::shift_by(const Insn& in, const Gp& dst, const Gp& count, bool count_in_rcx, bool is64) {
+  const auto emit = [&](const Gp& target, const auto& c) {
+    switch (in.op()) {
+      case BPF_LSH: a_.shl(target, c); break;
+      case BPF_RSH: a_.shr(target, c); break;
+      default: a_.sar(target, c); break;
+    }
+  };
+  if (count_in_rcx) {
     emit(dst, x86::cl);
     return;
   }
   a_.mov(kAux, x86::rcx);
-  a_.mov(x86::ecx, src.r32());
+  a_.mov(x86::ecx, count.r32());
   if (in.dst == 4) {
     emit(sized(kAux, is64), x86::cl);
     a_.mov(x86::rcx, kAux);
@@ -182,7 +227,7 @@ void Emitter::divmod(const Insn& in, bool is64) {
   const bool sign = in.off != 0;
   if (in.source() == BPF_K) {
     if (in.imm == 0 || (sign && in.imm == -1)) return divmod_special(in, dst, in.imm == 0, is64);
-    is64 ? a_.mov(kAux, static_cast<std::int64_t>(in.imm)) : a_.mov(kAux.r32(), static_cast<std::uint32_t>(in.imm));
+    load_imm(kAux, in.imm, is64);
     return divmod_core(in, dst, is64);
   }
   const Label zero = a_.newLabel();
@@ -256,6 +301,30 @@ void Emitter::byteswap(const Insn& in) {
   }
 }
 
+// An instruction's immediate into `r`: sign-extended to 64 bits, or zero-extended from 32. Blinded, it is
+// emitted as imm ^ rnd and xor'ed with rnd (the kernel's BPF_REG_AX sequences): neither encodes imm.
+void Emitter::load_imm(const Gp& r, std::int32_t imm, bool is64) {
+  if (!options_.blind) {
+    is64 ? a_.mov(r.r64(), static_cast<std::int64_t>(imm)) : a_.mov(r.r32(), static_cast<std::uint32_t>(imm));
+    return;
+  }
+  const std::int32_t rnd = random32();
+  if (is64) {
+    a_.mov(r.r64(), static_cast<std::int64_t>(imm ^ rnd));
+    a_.xor_(r.r64(), rnd);  // sign-extended: sext(imm ^ rnd) ^ sext(rnd) = sext(imm)
+  } else {
+    a_.mov(r.r32(), static_cast<std::uint32_t>(imm ^ rnd));
+    a_.xor_(r.r32(), rnd);
+  }
+}
+
+// Per instruction, as the kernel's get_random_u32(); never 0, so that imm ^ rnd is never imm.
+std::int32_t Emitter::random32() {
+  std::uint32_t v = 0;
+  while (v == 0) v = static_cast<std::uint32_t>(rng_());
+  return static_cast<std::int32_t>(v);
+}
+
 // ---- Jumps and calls ----------------------------------------------------------------------------------------
 
 CondCode condition(std::uint8_t op) {
@@ -283,7 +352,11 @@ void Emitter::jump(const Insn& in, std::size_t pc) {
   const bool is64 = in.cls() == BPF_JMP;
   const Gp dst = sized(reg(in.dst), is64);
   const bool k = in.source() == BPF_K;
-  if (in.op() == BPF_JSET) {
+  if (k && options_.blind) {
+    load_imm(kAux, in.imm, is64);
+    const Gp aux = sized(kAux, is64);
+    in.op() == BPF_JSET ? a_.test(dst, aux) : a_.cmp(dst, aux);
+  } else if (in.op() == BPF_JSET) {
     k ? a_.test(dst, in.imm) : a_.test(dst, sized(reg(in.src), is64));
   } else {
     k ? a_.cmp(dst, in.imm) : a_.cmp(dst, sized(reg(in.src), is64));
@@ -302,6 +375,10 @@ Result<void> Emitter::call(const Insn& in, std::size_t pc) {
   }
   if (in.src == BPF_PSEUDO_KFUNC_CALL)
     return insn_error(Errc::unsupported, pc, "kfunc calls are not supported (btf id " + std::to_string(in.imm) + ")");
+  if (options_.tail_calls && in.src == 0 && in.imm == kTailCallHelper) {
+    tail_call();
+    return {};
+  }
   const HelperProto* proto = helpers_.find(static_cast<std::uint32_t>(in.imm));
   if (proto == nullptr) return insn_error(Errc::unknown_helper, pc, "unknown helper id " + std::to_string(in.imm));
   helper_call(proto->fn, pc);
@@ -320,6 +397,14 @@ void Emitter::local_call(std::size_t pc, std::size_t target) {
   a_.call(labels_[target]);
   for (int r = 10; r >= 6; --r) a_.pop(reg(r));
   a_.dec(state_field(offsetof(JitState, depth)));
+  if (options_.tail_calls) {
+    // The callee may have tail-called into another program: this one is current again (callbacks, callx,
+    // error messages and further tail calls go by the current program).
+    a_.mov(kAux, reinterpret_cast<std::uint64_t>(options_.self));
+    a_.mov(state_field(offsetof(JitState, current)), kAux);
+    a_.mov(kAux, reinterpret_cast<std::uint64_t>(&helpers_));
+    a_.mov(state_field(offsetof(JitState, registry)), kAux);
+  }
 }
 
 // r1-r5 are already the first five System V arguments; the RunContext& goes sixth (r9). Afterwards the
@@ -333,6 +418,27 @@ void Emitter::helper_call(HelperFn fn, std::size_t pc) {
   a_.mov(kAux, state_field(offsetof(JitState, abort_flag)));
   a_.cmp(x86::byte_ptr(kAux), 0);
   a_.jne(stub(pc, RunError::helper_abort));
+}
+
+// bpf_tail_call (the interpreter's TAIL_CALL): r0-r5 are kept whatever happens (the interpreter keeps every
+// register); the thunk takes the JitState, r2 (rsi: the map) and r3 (rdx: the index) where they already are,
+// checks and counts the 33-deep chain, and returns the target's native entry or null. The target is jumped to:
+// it runs in this frame (r10, the native return address, r6-r9 all as they are), so its exit returns to
+// whoever called the frame, the caller of a subprogram included.
+void Emitter::tail_call() {
+  const Label fallthrough = a_.newLabel();
+  for (int r = 0; r <= 5; ++r) a_.push(reg(r));
+  a_.sub(x86::rsp, 8);  // six pushes keep rsp at 8 mod 16: realign for the call
+  a_.mov(x86::rdi, kState);
+  a_.mov(kTmp, reinterpret_cast<std::uint64_t>(&tail_call_thunk));
+  a_.call(kTmp);
+  a_.mov(kAux, x86::rax);
+  a_.add(x86::rsp, 8);
+  for (int r = 5; r >= 0; --r) a_.pop(reg(r));
+  a_.test(kAux, kAux);
+  a_.jz(fallthrough);
+  a_.jmp(kAux);
+  a_.bind(fallthrough);
 }
 
 // callx resolves its helper id at run time (as the interpreter does) in a small C++ thunk, which reports an
@@ -381,13 +487,14 @@ void Emitter::load(const Insn& in) {
 void Emitter::store(const Insn& in) {
   const std::uint32_t size = access_size(in.size());
   const Mem m = x86::ptr(reg(in.dst), in.off, size);
-  if (in.cls() == BPF_ST) {
+  if (in.cls() == BPF_ST && !options_.blind) {
     // A 64-bit store takes the immediate sign-extended, as the ISA does.
     const auto imm = static_cast<std::int64_t>(in.imm);
     a_.mov(m, size == 8 ? imm : imm & ((1LL << (size * 8)) - 1));
     return;
   }
-  const Gp src = reg(in.src);
+  if (in.cls() == BPF_ST) load_imm(kAux, in.imm, true);  // blinded: stored from r11, truncated by the width
+  const Gp src = in.cls() == BPF_ST ? kAux : reg(in.src);
   switch (size) {
     case 1: a_.mov(m, src.r8()); break;
     case 2: a_.mov(m, src.r16()); break;
@@ -448,7 +555,16 @@ Result<void> Emitter::lddw(const Insn& in, std::size_t pc) {
     return insn_error(Errc::unsupported, pc, "lddw pseudo source " + std::to_string(in.src) +
                                                  " must be resolved by the loader before it runs");
   }
-  a_.mov(reg(in.dst), value);
+  if (options_.blind) {
+    // Both halves blinded at once: value ^ rnd64, xor'ed back with rnd64 through r11.
+    std::uint64_t rnd = 0;
+    while (static_cast<std::uint32_t>(rnd) == 0 || (rnd >> 32) == 0) rnd = rng_();
+    a_.mov(reg(in.dst), value ^ rnd);
+    a_.mov(kAux, rnd);
+    a_.xor_(reg(in.dst), kAux);
+  } else {
+    a_.mov(reg(in.dst), value);
+  }
   lddw_tails_.push_back(pc + 1);
   return {};
 }
@@ -458,10 +574,15 @@ Result<void> Emitter::lddw(const Insn& in, std::size_t pc) {
 void Emitter::packet_load(const Insn& in) {
   const std::uint32_t size = access_size(in.size());
   if (in.mode() == BPF_ABS) {
-    a_.mov(kAux.r32(), static_cast<std::uint32_t>(in.imm));
+    load_imm(kAux, in.imm, false);
   } else {
     a_.mov(kAux.r32(), reg(in.src).r32());
-    a_.add(kAux, in.imm);
+    if (options_.blind) {
+      load_imm(kTmp, in.imm, true);
+      a_.add(kAux, kTmp);
+    } else {
+      a_.add(kAux, in.imm);
+    }
     a_.test(kAux, kAux);
     a_.js(packet_fail_);
   }
@@ -516,6 +637,7 @@ Result<void> Emitter::body() {
   }
   // The second slot of a lddw runs only as a callback entry, where the interpreter's EXIT there returns r0 = 0
   // (the trampoline zeroes it).
+  a_.bind(tail_);
   for (std::size_t pc : lddw_tails_) a_.bind(labels_[pc]);
   a_.ret();
   stubs();
@@ -550,14 +672,14 @@ void Emitter::trampoline() {
 
 }  // namespace
 
-Result<Compiled> emit(std::span<const Insn> program, const HelperRegistry& helpers,
+Result<Compiled> emit(std::span<const Insn> program, const HelperRegistry& helpers, const EmitOptions& options,
                       const std::function<std::uint8_t*(std::size_t)>& place) {
   asmjit::CodeHolder code;
   ErrorCollector errors;
   code.init(asmjit::Environment::host());
   code.setErrorHandler(&errors);
   x86::Assembler a(&code);
-  Emitter emitter(a, program, helpers);
+  Emitter emitter(a, program, helpers, options);
   const Label trampoline = a.newLabel();
   a.bind(trampoline);
   emitter.trampoline();
@@ -573,6 +695,7 @@ Result<Compiled> emit(std::span<const Insn> program, const HelperRegistry& helpe
   code.copyFlattenedData(memory, out.size, asmjit::CopySectionFlags::kPadSectionBuffer);
   if (errors.error != asmjit::kErrorOk) return make_error(Errc::unsupported, "jit: asmjit: " + errors.text);
   out.trampoline_offset = static_cast<std::uint32_t>(code.labelOffsetFromBase(trampoline));
+  out.tail_offset = static_cast<std::uint32_t>(code.labelOffsetFromBase(emitter.tail()));
   for (const Label& l : emitter.labels())
     out.insn_offsets.push_back(static_cast<std::uint32_t>(code.labelOffsetFromBase(l)));
   return out;

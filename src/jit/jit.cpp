@@ -77,6 +77,7 @@ std::optional<std::size_t> engaged_offset() {
 struct JitProgram::Impl {
   Program program;
   const HelperRegistry* helpers = nullptr;
+  const JitTailCallTargets* tail_calls = nullptr;
   CodeMemory memory;
   jit::Compiled compiled;
   std::size_t engaged = 0;
@@ -94,26 +95,29 @@ Error helper_abort(std::span<const Insn> program, std::size_t pc, const Error& e
   return insn_error(error.code, pc, error.message + " (" + disassemble_insn(program, pc) + ")");
 }
 
-// What helpers see of a JIT run: callbacks re-enter the code through a nested trampoline on the next frame.
+// What helpers see of a JIT run: callbacks re-enter the code through a nested trampoline on the next frame, in
+// the program running at the time (a tail call may have switched it), as the interpreter's.
 class JitContext final : public RunContext {
  public:
-  JitContext(const JitProgram::Impl& impl, JitState& st, const RunOptions& options)
-      : RunContext(options.user_data, nullptr), impl_(impl), st_(st) {
+  JitContext(JitState& st, const RunOptions& options) : RunContext(options.user_data, nullptr), st_(st) {
     set_program_type(options.program_type);
   }
 
   Result<std::uint64_t> call_function(std::uint64_t function, std::uint64_t r1, std::uint64_t r2, std::uint64_t r3,
                                       std::uint64_t r4, std::uint64_t r5) override {
+    const JitProgram::Impl& impl = *st_.current;
     const std::uint64_t slot = function & ~vm::kFunctionTagMask;
-    if ((function & vm::kFunctionTagMask) != vm::kFunctionTag || slot >= impl_.program.size())
+    if ((function & vm::kFunctionTagMask) != vm::kFunctionTag || slot >= impl.program.size())
       return make_error(Errc::invalid_argument, "helper was given " + hex(function) + ", which is not a function");
     if (st_.depth + 1 >= kMaxCallDepth)
       return make_error(Errc::call_depth, "callback exceeds the call depth of " + std::to_string(kMaxCallDepth));
     const std::uint64_t args[5] = {r1, r2, r3, r4, r5};
     const std::uint64_t depth = st_.depth;
     st_.depth = depth + 1;
-    auto r0 = impl_.enter(st_, slot, args, st_.frame_at(depth + 1));
+    auto r0 = impl.enter(st_, slot, args, st_.frame_at(depth + 1));
     st_.depth = depth;
+    st_.current = &impl;
+    st_.registry = impl.helpers;
     return r0;
   }
 
@@ -124,7 +128,6 @@ class JitContext final : public RunContext {
     return buf;
   }
 
-  const JitProgram::Impl& impl_;
   JitState& st_;
 };
 
@@ -140,16 +143,31 @@ Result<std::uint64_t> JitProgram::Impl::enter(JitState& st, std::size_t pc, cons
   return error;
 }
 
-// The interpreter's messages for the same failures.
+// The interpreter's messages for the same failures; the instruction is the failing program's (a tail call's
+// target's, perhaps).
 Error JitProgram::Impl::run_error(const JitState& st) const {
   const std::size_t pc = st.error_pc;
+  const Program& failing = st.current->program;
   switch (static_cast<RunError>(st.error_kind)) {
     case RunError::call_depth:
       return insn_error(Errc::call_depth, pc, "call depth exceeds " + std::to_string(kMaxCallDepth) + " frames");
     case RunError::unknown_callx:
       return insn_error(Errc::unknown_helper, pc, "callx to unknown helper id " + std::to_string(st.callx_id));
-    default: return helper_abort(program, pc, *st.context->aborted());
+    default: return helper_abort(failing, pc, *st.context->aborted());
   }
+}
+
+const JitProgram::Impl& jit_impl_of(const JitProgram& program) { return *program.impl_; }
+
+const void* jit::tail_call_thunk(JitState* state, std::uint64_t map, std::uint64_t index) {
+  if (state->tail_calls >= kMaxTailCalls) return nullptr;
+  const JitProgram* target = state->current->tail_calls->target(map, static_cast<std::uint32_t>(index));
+  if (target == nullptr) return nullptr;
+  ++state->tail_calls;
+  const JitProgram::Impl& impl = jit_impl_of(*target);
+  state->current = &impl;
+  state->registry = impl.helpers;
+  return impl.entry(0);
 }
 
 std::uint64_t jit::callx_thunk(std::uint64_t r1, std::uint64_t r2, std::uint64_t r3, std::uint64_t r4,
@@ -168,15 +186,16 @@ Result<JitProgram> JitProgram::compile(std::span<const Insn> program, const Help
                                        const JitOptions& options) {
   if (options.mode != ExecMode::unchecked)
     return make_error(Errc::unsupported, "jit: checked mode is the interpreter's; the JIT runs verified programs");
-  if (options.tail_calls != nullptr) return make_error(Errc::unsupported, "jit: tail calls are not supported yet");
   const auto engaged = engaged_offset();
   if (!engaged) return make_error(Errc::unsupported, "jit: unexpected std::optional layout in this C++ library");
   if (auto r = validate(program, options.validate); !r) return r.error();
   auto impl = std::make_unique<Impl>();
   impl->program.assign(program.begin(), program.end());
   impl->helpers = &helpers;
+  impl->tail_calls = options.tail_calls;
   impl->engaged = *engaged;
-  auto compiled = jit::emit(impl->program, helpers, [&](std::size_t size) { return impl->memory.map(size); });
+  const jit::EmitOptions emit_options{options.tail_calls != nullptr, options.harden, impl.get()};
+  auto compiled = jit::emit(impl->program, helpers, emit_options, [&](std::size_t size) { return impl->memory.map(size); });
   if (!compiled) return compiled.error();
   impl->compiled = std::move(*compiled);
   if (!impl->memory.seal()) return make_error(Errc::io, "jit: cannot make the code executable");
@@ -187,11 +206,12 @@ Result<std::uint64_t> JitProgram::run(void* memory, std::size_t length, const Ru
   if (options.insn_count != nullptr)
     return make_error(Errc::unsupported, "jit: instruction counts are a checked-mode feature");
   JitState st;
-  JitContext context(*impl_, st, options);
+  JitContext context(st, options);
   const std::size_t size = memory == nullptr ? 0 : length;
   st.context = &context;
   st.abort_flag = reinterpret_cast<const std::uint8_t*>(&context.aborted()) + impl_->engaged;
   st.registry = impl_->helpers;
+  st.current = impl_.get();
   const auto* bytes = static_cast<const std::uint8_t*>(memory);
   st.packet = options.packet.empty() ? bytes : options.packet.data();
   st.packet_len = options.packet.empty() ? size : options.packet.size();
@@ -201,6 +221,9 @@ Result<std::uint64_t> JitProgram::run(void* memory, std::size_t length, const Ru
 
 std::span<const std::uint8_t> JitProgram::code() const { return {impl_->memory.data(), impl_->memory.size()}; }
 std::span<const Insn> JitProgram::program() const { return impl_->program; }
+std::span<const std::uint32_t> JitProgram::insn_offsets() const { return impl_->compiled.insn_offsets; }
+std::uint32_t JitProgram::trampoline_offset() const { return impl_->compiled.trampoline_offset; }
+std::uint32_t JitProgram::tail_offset() const { return impl_->compiled.tail_offset; }
 
 JitProgram::JitProgram(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JitProgram::JitProgram(JitProgram&&) noexcept = default;

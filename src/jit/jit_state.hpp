@@ -10,6 +10,7 @@
 
 #include "ubee/helpers.hpp"
 #include "ubee/isa.hpp"
+#include "ubee/jit.hpp"
 
 namespace ubee::jit {
 
@@ -31,7 +32,9 @@ struct JitState {
   std::uint32_t error_kind = 0;  // RunError
   std::uint32_t error_pc = 0;
   std::uint64_t callx_id = 0;
-  const HelperRegistry* registry = nullptr;
+  const HelperRegistry* registry = nullptr;  // the running program's (callx)
+  const JitProgram::Impl* current = nullptr;  // the running program: tail calls switch it
+  std::uint32_t tail_calls = 0;               // tail calls taken in this run, as RunState::tail_calls
   alignas(16) std::uint8_t stack[kStackSize * kMaxCallDepth];
 
   [[nodiscard]] std::uint64_t stack_top() const { return reinterpret_cast<std::uint64_t>(stack) + sizeof stack; }
@@ -47,17 +50,29 @@ using Trampoline = std::uint64_t (*)(JitState* state, const void* target, const 
 std::uint64_t callx_thunk(std::uint64_t r1, std::uint64_t r2, std::uint64_t r3, std::uint64_t r4, std::uint64_t r5,
                           JitState* state);
 
+// bpf_tail_call: returns the native entry of the target (and makes it the current program, counting the call),
+// or null to fall through when there is none or kMaxTailCalls were taken.
+const void* tail_call_thunk(JitState* state, std::uint64_t map, std::uint64_t index);
+
 // The compiled form: where each instruction and the trampoline start in the placed code.
 struct Compiled {
   std::size_t size = 0;
   std::vector<std::uint32_t> insn_offsets;  // code offset of each instruction (callbacks enter here)
   std::uint32_t trampoline_offset = 0;
+  std::uint32_t tail_offset = 0;  // the code after the last instruction's: final return, error stubs
 };
 
 // Emits native code for a validated program. `place` is given the code size and returns writable memory at the
 // address the code will run from (asmjit relocates for it); the caller then makes that memory read-only and
 // executable.
-Result<Compiled> emit(std::span<const Insn> program, const HelperRegistry& helpers,
+struct EmitOptions {
+  bool tail_calls = false;  // helper 12 becomes a tail call through tail_call_thunk
+  bool blind = false;       // constant blinding
+  // With tail_calls: the program's JitProgram::Impl, made current again when a local call returns (its callee
+  // may have tail-called elsewhere), as the interpreter's EXIT restores the caller's program.
+  const void* self = nullptr;
+};
+Result<Compiled> emit(std::span<const Insn> program, const HelperRegistry& helpers, const EmitOptions& options,
                       const std::function<std::uint8_t*(std::size_t)>& place);
 
 }  // namespace ubee::jit

@@ -44,6 +44,8 @@ check "fib example" 0 "6765 (0x1a6d)" -- "$ubee" run "$src/examples/programs/fib
 check "json output" 0 '{"repeat":3,"retval":6765}' -- "$ubee" run "$src/examples/programs/fib.s" --repeat 3 --json
 check "jit engine" 0 "6765 (0x1a6d)" -- "$ubee" run "$src/examples/programs/fib.s" --engine jit
 check "jit checksum" 0 "47201 (0xb861)" -- "$ubee" run "$src/examples/programs/checksum.s" --mem "$src/examples/programs/packet.bin" --engine jit
+check "jit-dump shows source and native code" 0 "r0 = 0" -- "$ubee" jit-dump "$src/examples/programs/fib.s"
+check "jit-dump decodes x86" 0 "ret" -- "$ubee" jit-dump "$src/examples/programs/fib.s" --no-harden
 check "bad engine" 105 "--engine: fast not in {interp,jit}" -- "$ubee" run "$src/examples/programs/fib.s" --engine fast
 check "stats" 0 "runs: 5, average:" -- "$ubee" run "$src/examples/programs/fib.s" --repeat 5 --stats
 
