@@ -1,0 +1,84 @@
+// The stack: 512 bytes per frame, each byte invalid, spilled register, data or zero
+// (check_stack_access_within_bounds, check_stack_read_fixed_off, check_stack_write_fixed_off).
+#include "verifier/checker.hpp"
+#include "verifier/stack.hpp"
+
+namespace ubee::verifier {
+namespace {
+
+std::size_t byte_index(std::int32_t off) { return static_cast<std::size_t>(off + static_cast<int>(kStackSize)); }
+
+const char* access_words(const Access& access) {
+  if (access.helper) return " indirect access to";
+  return access.write ? " write to" : " read from";
+}
+
+// check_stack_read_fixed_off(): every byte read must have been written on this path.
+Result<void> check_initialised(const Env& env, const Frame& frame, const Access& access, std::int32_t off) {
+  for (std::uint32_t i = 0; i < access.size; ++i) {
+    if (frame.stack[byte_index(off) + i] != SlotType::invalid) continue;
+    const std::string where = std::to_string(off) + "+" + std::to_string(i) + " size " + std::to_string(access.size);
+    if (access.helper) return env.fail("invalid indirect read from stack " + reg_name(access.regno) + " off " + where);
+    return env.fail("invalid read from stack off " + where);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::int32_t> stack_offset(const Env& env, const RegState& reg, const Access& access) {
+  if (!reg.var.is_const())
+    return env.fail(reg_name(access.regno) + " variable-offset stack access is not supported yet, var_off=" +
+                    tnum_str(reg.var.var_off));
+  const std::int64_t off = std::int64_t{reg.off} + reg.var.smin + access.off;
+  if (off < -static_cast<std::int64_t>(kStackSize) || off + access.size > 0 || access.size == 0)
+    return env.fail(std::string("invalid") + access_words(access) + " stack " + reg_name(access.regno) +
+                    " off=" + std::to_string(off) + " size=" + std::to_string(access.size));
+  // check_ptr_alignment(): stack accesses are always strictly aligned.
+  if (!access.helper && off % access.size != 0)
+    return env.fail("misaligned stack access off " + tnum_str(reg.var.var_off) + "+" + std::to_string(reg.off) +
+                    "+" + std::to_string(access.off) + " size " + std::to_string(access.size));
+  return static_cast<std::int32_t>(off);
+}
+
+Result<void> check_stack_access(const Env& env, State& state, const Access& access) {
+  const RegState reg = state.reg(access.regno);
+  const auto off = stack_offset(env, reg, access);
+  if (!off.ok()) return off.error();
+  if (!access.write) return check_initialised(env, state.cur(), access, *off);
+  stack_mark(state.cur(), *off, access.size, SlotType::misc);
+  return {};
+}
+
+void stack_mark(Frame& frame, std::int32_t off, std::uint32_t size, SlotType type) {
+  const std::size_t begin = byte_index(off);
+  // A partly overwritten spill is no longer a register: its other bytes become data (__mark_reg_unknown's
+  // counterpart on the stack in check_stack_write_fixed_off).
+  for (std::size_t slot = begin / 8; slot <= (begin + size - 1) / 8; ++slot)
+    if (frame.stack[slot * 8] == SlotType::spill) {
+      for (std::size_t i = slot * 8; i < slot * 8 + 8; ++i) frame.stack[i] = SlotType::misc;
+      frame.spilled.erase(static_cast<std::uint8_t>(slot));
+    }
+  for (std::size_t i = begin; i < begin + size; ++i) frame.stack[i] = type;
+}
+
+void stack_spill(Frame& frame, std::int32_t off, const RegState& value) {
+  const std::size_t begin = byte_index(off);
+  for (std::size_t i = begin; i < begin + 8; ++i) frame.stack[i] = SlotType::spill;
+  frame.spilled[static_cast<std::uint8_t>(begin / 8)] = value;
+}
+
+Result<RegState> stack_fill(const Env& env, const Frame& frame, std::int32_t off, std::uint32_t size) {
+  const std::size_t begin = byte_index(off);
+  if (frame.stack[begin] == SlotType::spill) {
+    const RegState& spilled = frame.spilled.at(static_cast<std::uint8_t>(begin / 8));
+    if (size == 8 && begin % 8 == 0) return spilled;
+    if (is_pointer(spilled.type)) return env.fail("invalid size of register fill");
+    return RegState::unknown();
+  }
+  for (std::size_t i = begin; i < begin + size; ++i)
+    if (frame.stack[i] != SlotType::zero) return RegState::unknown();
+  return RegState::scalar(Scalar::constant(0));
+}
+
+}  // namespace ubee::verifier

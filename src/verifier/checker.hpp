@@ -1,0 +1,89 @@
+// Internal to the verifier: the environment every check reads (the program, the options, the instruction being
+// checked) and the checks, one file per concern, as kernel/bpf/verifier.c's do_check() dispatches them.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "ubee/verifier.hpp"
+#include "verifier/reg_state.hpp"
+
+// Returns the error of a failed Result<...> from the enclosing function.
+#define UBEE_TRY(expr)                        \
+  do {                                        \
+    if (auto ubee_r_ = (expr); !ubee_r_.ok()) \
+      return ubee_r_.error();                 \
+  } while (0)
+
+namespace ubee::verifier {
+
+// struct bpf_verifier_env, reduced to what the checks need.
+struct Env {
+  std::span<const Insn> prog;
+  const VerifierOptions& options;
+  std::size_t insn = 0;          // index of the instruction being checked
+  std::uint32_t next_id = 1;     // ids for or_null pointers and packet ranges (env->id_gen)
+
+  [[nodiscard]] Error fail(std::string message) const {
+    return insn_error(Errc::invalid_program, insn, std::move(message));
+  }
+};
+
+// "R%d" + text: most kernel messages start by naming the register.
+[[nodiscard]] std::string reg_name(int regno);
+// tnum_strn(): "(0x0; 0x0)", as the kernel prints a variable offset (its %#llx prints 0 as 0x0, glibc's as 0).
+[[nodiscard]] std::string tnum_str(Tnum t);
+
+// check_reg_arg(SRC_OP): the register must have been written on this path.
+Result<void> check_reg_read(const Env& env, const State& state, int regno);
+
+// ALU and ALU64 instructions (check_alu_op, adjust_reg_min_max_vals, adjust_ptr_min_max_vals).
+Result<void> check_alu(Env& env, State& state, const Insn& insn);
+// lddw: constants and map references (check_ld_imm).
+Result<void> check_ld_imm(Env& env, State& state, const Insn& lo, const Insn& hi);
+
+// Loads, stores and atomics (check_mem_access, check_atomic).
+Result<void> check_load(Env& env, State& state, const Insn& insn);
+Result<void> check_store(Env& env, State& state, const Insn& insn);
+Result<void> check_atomic(Env& env, State& state, const Insn& insn);
+
+// Whether memory [reg + off, reg + off + size) may be read (write: written) by an instruction or a helper;
+// writes to the stack mark the bytes initialised. `helper` selects the kernel's indirect-access wording.
+struct Access {
+  int regno = 0;
+  std::int32_t off = 0;
+  std::uint32_t size = 0;
+  bool write = false;
+  bool helper = false;
+};
+Result<void> check_mem_region(Env& env, State& state, const Access& access);
+
+// Helper calls (check_helper_call, check_func_arg).
+Result<void> check_helper_call(Env& env, State& state, const Insn& insn);
+// The helper's arguments as the kernel's prototype has them, where ubee's registry is stricter.
+std::array<ArgType, 5> kernel_args(std::uint32_t helper, const HelperProto& proto);
+// Helpers whose checks need verifier features not built yet (callbacks, spin locks, tail calls).
+Result<void> check_helper_supported(const Env& env, std::uint32_t helper);
+// What the kernel's prototypes say and ubee's ArgType cannot yet: map types a helper works on
+// (check_map_func_compatibility) and ring buffer records (ARG_PTR_TO_RINGBUF_MEM), after the generic checks.
+Result<void> check_helper_rules(const Env& env, const State& state, std::uint32_t helper,
+                                const MapSpec* map);
+
+// A conditional jump's two successors; an impossible side is empty (check_cond_jmp_op).
+struct Successors {
+  std::optional<State> jump;
+  std::optional<State> fall;
+};
+Result<Successors> check_cond_jmp(Env& env, State state, const Insn& insn);
+
+// The context's fields for the program type (the kernel's is_valid_access callbacks): the type a load of
+// `size` bytes at `off` gives, or nothing when the access is not allowed.
+std::optional<RegType> ctx_load_type(bpf_prog_type type, std::int32_t off, std::uint32_t size);
+// Whether a store of `size` bytes at `off` into the context is allowed (a scalar, through the unmodified pointer).
+bool ctx_store_allowed(bpf_prog_type type, std::int32_t off, std::uint32_t size);
+
+}  // namespace ubee::verifier

@@ -1,0 +1,188 @@
+// Path exploration (do_check and is_state_visited in kernel/bpf/verifier.c): every path of the program is
+// executed over abstract states, depth first, the fall-through side of a branch before the jump side. At prune
+// points (jump targets and the instruction after a conditional jump) states are stored; a new state that a
+// finished stored state subsumes ends its path, and one equal to an unfinished state on its own path is a loop
+// that can repeat forever. Programs with bpf-to-bpf calls are not handled yet.
+#include <chrono>
+#include <deque>
+
+#include "verifier/checker.hpp"
+#include "verifier/liveness.hpp"
+
+namespace ubee::verifier {
+namespace {
+
+// Stored states are capped per instruction and in all, so memory stays bounded (the kernel frees states that
+// rarely prune instead). Past a cap, paths simply go on unpruned, up to the instruction limit.
+constexpr std::size_t kMaxStatesPerInsn = 1024;
+constexpr std::size_t kMaxStoredStates = std::size_t{1} << 16;
+
+// struct bpf_verifier_state_list: a stored state and how many paths below it are still being explored.
+struct Checkpoint {
+  State state;
+  std::uint64_t hash = 0;  // state_hash(state): most comparisons with unfinished states end here
+  int branches = 1;
+  Checkpoint* parent = nullptr;
+};
+
+struct Path {
+  State state;
+  std::size_t pc = 0;
+  Checkpoint* parent = nullptr;  // the latest checkpoint this path passed
+};
+
+std::vector<bool> prune_points(std::span<const Insn> prog) {
+  std::vector<bool> points(prog.size() + 1, false);
+  for (std::size_t pc = 0; pc < prog.size(); ++pc) {
+    const Insn& insn = prog[pc];
+    if (insn.is_lddw()) ++pc;
+    if ((insn.cls() != BPF_JMP && insn.cls() != BPF_JMP32) || insn.op() == BPF_CALL || insn.op() == BPF_EXIT)
+      continue;
+    const bool gotol = insn.cls() == BPF_JMP32 && insn.op() == BPF_JA;
+    points[static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + (gotol ? insn.imm : insn.off))] = true;
+    if (insn.op() != BPF_JA) points[pc + 1] = true;
+  }
+  return points;
+}
+
+class Explorer {
+ public:
+  Explorer(std::span<const Insn> prog, const VerifierOptions& options)
+      : env_{prog, options}, prune_points_(prune_points(prog)), live_(live_registers(prog)), stored_(prog.size()) {}
+
+  Result<VerifierStats> run() {
+    const auto start = std::chrono::steady_clock::now();
+    pending_.push_back(Path{initial_state(), 0, nullptr});
+    while (!pending_.empty()) {
+      Path path = std::move(pending_.back());
+      pending_.pop_back();
+      UBEE_TRY(explore(std::move(path)));
+    }
+    stats_.peak_states = stats_.states;  // stored states are never freed yet
+    stats_.duration = std::chrono::steady_clock::now() - start;
+    return stats_;
+  }
+
+ private:
+  // One path from its start to its exit, a pruning state, or an error; branches go to pending_.
+  Result<void> explore(Path path) {
+    for (;;) {
+      env_.insn = path.pc;
+      if (prune_points_[path.pc]) {
+        auto pruned = visit_prune_point(path);
+        if (!pruned.ok()) return pruned.error();
+        if (*pruned) return end_path(path.parent);
+      }
+      if (++stats_.insns_processed > kMaxInsns)
+        return env_.fail("BPF program is too large. Processed " + std::to_string(stats_.insns_processed) + " insn");
+      auto next = step(path);
+      if (!next.ok()) return next.error();
+      if (!*next) return end_path(path.parent);
+      path.pc = **next;
+    }
+  }
+
+  // is_state_visited(): true when a stored state proves this one safe.
+  Result<bool> visit_prune_point(Path& path) {
+    clean_dead_registers(path.state, live_[path.pc]);
+    std::vector<Checkpoint*>& here = stored_[path.pc];
+    const std::uint64_t hash = state_hash(path.state);
+    for (Checkpoint* old : here) {
+      if (old->branches > 0) {
+        if (old->hash == hash && old->state == path.state)
+          return env_.fail("infinite loop detected at " + std::to_string(path.pc));
+      } else if (state_subsumes(old->state, path.state)) {
+        return true;
+      }
+    }
+    if (here.size() >= kMaxStatesPerInsn || checkpoints_.size() >= kMaxStoredStates) return false;
+    checkpoints_.push_back(Checkpoint{path.state, hash, 1, path.parent});
+    path.parent = &checkpoints_.back();
+    here.push_back(path.parent);
+    ++stats_.states;
+    return false;
+  }
+
+  // update_branch_counts(): a finished path may finish the stored states above it.
+  static Result<void> end_path(Checkpoint* checkpoint) {
+    for (; checkpoint != nullptr; checkpoint = checkpoint->parent)
+      if (--checkpoint->branches > 0) break;
+    return {};
+  }
+
+  // Executes the instruction at path.pc; the next pc, or nothing when the path ends.
+  Result<std::optional<std::size_t>> step(Path& path) {
+    const Insn& insn = env_.prog[path.pc];
+    switch (insn.cls()) {
+      case BPF_ALU:
+      case BPF_ALU64: UBEE_TRY(check_alu(env_, path.state, insn)); break;
+      case BPF_LDX: UBEE_TRY(check_load(env_, path.state, insn)); break;
+      case BPF_ST: UBEE_TRY(check_store(env_, path.state, insn)); break;
+      case BPF_STX:
+        UBEE_TRY(insn.mode() == BPF_ATOMIC ? check_atomic(env_, path.state, insn)
+                                           : check_store(env_, path.state, insn));
+        break;
+      case BPF_LD:
+        if (!insn.is_lddw()) return env_.fail("legacy packet loads (BPF_ABS, BPF_IND) are not supported yet");
+        UBEE_TRY(check_ld_imm(env_, path.state, insn, env_.prog[path.pc + 1]));
+        return std::optional<std::size_t>{path.pc + 2};
+      default: return step_jump(path, insn);
+    }
+    return std::optional<std::size_t>{path.pc + 1};
+  }
+
+  Result<std::optional<std::size_t>> step_jump(Path& path, const Insn& insn) {
+    const std::size_t next = path.pc + 1;
+    switch (insn.op()) {
+      case BPF_JA:
+        return std::optional<std::size_t>{next + (insn.cls() == BPF_JMP32 ? insn.imm : insn.off)};
+      case BPF_EXIT:
+        UBEE_TRY(check_reg_read(env_, path.state, 0));
+        return std::optional<std::size_t>{};
+      case BPF_CALL:
+        if (insn.source() == BPF_X) return env_.fail("callx is not supported by the verifier");
+        UBEE_TRY(check_helper_call(env_, path.state, insn));
+        return std::optional<std::size_t>{next};
+      default: return step_branch(path, insn);
+    }
+  }
+
+  // Continues on the fall-through side and leaves the jump side for later (push_stack).
+  Result<std::optional<std::size_t>> step_branch(Path& path, const Insn& insn) {
+    auto successors = check_cond_jmp(env_, path.state, insn);
+    if (!successors.ok()) return successors.error();
+    const std::size_t target = path.pc + 1 + static_cast<std::size_t>(static_cast<std::int64_t>(insn.off));
+    Successors& both = *successors;
+    if (both.jump && both.fall) {
+      pending_.push_back(Path{std::move(*both.jump), target, path.parent});
+      if (path.parent != nullptr) ++path.parent->branches;
+    } else if (both.jump) {
+      path.state = std::move(*both.jump);
+      return std::optional<std::size_t>{target};
+    }
+    if (!both.fall) return std::optional<std::size_t>{};
+    path.state = std::move(*both.fall);
+    return std::optional<std::size_t>{path.pc + 1};
+  }
+
+  Env env_;
+  std::vector<bool> prune_points_;
+  std::vector<RegMask> live_;
+  std::vector<std::vector<Checkpoint*>> stored_;
+  std::deque<Checkpoint> checkpoints_;  // stable addresses for the parent links
+  std::vector<Path> pending_;
+  VerifierStats stats_;
+};
+
+}  // namespace
+}  // namespace ubee::verifier
+
+namespace ubee {
+
+Result<VerifierStats> verify(std::span<const Insn> program, const VerifierOptions& options) {
+  if (auto valid = validate(program, ValidateOptions{.allow_callx = false}); !valid.ok()) return valid.error();
+  verifier::Explorer explorer(program, options);
+  return explorer.run();
+}
+
+}  // namespace ubee

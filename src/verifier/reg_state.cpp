@@ -1,0 +1,146 @@
+// Register and stack state: names, the entry state, and the subsumption test used for pruning.
+#include "verifier/reg_state.hpp"
+
+#include <utility>
+
+namespace ubee::verifier {
+
+const char* reg_type_str(RegType type) {
+  switch (type) {
+    case RegType::not_init: return "?";
+    case RegType::scalar: return "scalar";
+    case RegType::ptr_to_ctx: return "ctx";
+    case RegType::ptr_to_stack: return "fp";
+    case RegType::const_ptr_to_map: return "map_ptr";
+    case RegType::const_ptr_to_map_or_null: return "map_ptr_or_null";
+    case RegType::ptr_to_map_value: return "map_value";
+    case RegType::ptr_to_map_value_or_null: return "map_value_or_null";
+    case RegType::ptr_to_packet: return "pkt";
+    case RegType::ptr_to_packet_end: return "pkt_end";
+    case RegType::ptr_to_packet_meta: return "pkt_meta";
+    case RegType::ptr_to_mem: return "mem";
+    case RegType::ptr_to_mem_or_null: return "mem_or_null";
+  }
+  return "?";
+}
+
+bool is_pointer(RegType type) { return type != RegType::not_init && type != RegType::scalar; }
+
+bool is_or_null(RegType type) {
+  return type == RegType::ptr_to_map_value_or_null || type == RegType::ptr_to_mem_or_null ||
+         type == RegType::const_ptr_to_map_or_null;
+}
+
+RegType without_null(RegType type) {
+  if (type == RegType::ptr_to_map_value_or_null) return RegType::ptr_to_map_value;
+  if (type == RegType::ptr_to_mem_or_null) return RegType::ptr_to_mem;
+  if (type == RegType::const_ptr_to_map_or_null) return RegType::const_ptr_to_map;
+  return type;
+}
+
+State initial_state() {
+  State state;
+  state.frames.resize(1);
+  state.reg(1) = RegState::pointer(RegType::ptr_to_ctx);
+  state.reg(kFramePointer) = RegState::pointer(RegType::ptr_to_stack);
+  return state;
+}
+
+namespace {
+
+// range_within() and tnum_in(): every value of `cur` is a value of `old`.
+bool scalar_within(const Scalar& old, const Scalar& cur) {
+  return old.umin <= cur.umin && old.umax >= cur.umax && old.smin <= cur.smin && old.smax >= cur.smax &&
+         old.u32_min <= cur.u32_min && old.u32_max >= cur.u32_max && old.s32_min <= cur.s32_min &&
+         old.s32_max >= cur.s32_max && tnum_in(old.var_off, cur.var_off);
+}
+
+// check_ids(): ids must correspond one to one between the two states.
+class IdMap {
+ public:
+  bool check(std::uint32_t old_id, std::uint32_t cur_id) {
+    if (old_id == 0 || cur_id == 0) return old_id == cur_id;
+    for (const auto& [o, c] : pairs_)
+      if (o == old_id || c == cur_id) return o == old_id && c == cur_id;
+    pairs_.emplace_back(old_id, cur_id);
+    return true;
+  }
+
+ private:
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs_;
+};
+
+// regsafe(): an uninitialised old register was never read on the proven path, so anything is fine.
+bool reg_safe(const RegState& old, const RegState& cur, IdMap& ids) {
+  if (old.type == RegType::not_init) return true;
+  if (old.type != cur.type) return false;
+  if (old.type == RegType::scalar) return scalar_within(old.var, cur.var);
+  return old.off == cur.off && old.map == cur.map && old.mem_size == cur.mem_size && old.range <= cur.range &&
+         scalar_within(old.var, cur.var) && ids.check(old.id, cur.id);
+}
+
+// stacksafe(): an old MISC byte accepts a ZERO one (not a spill: a filled pointer is no scalar); spilled
+// registers compare as registers.
+bool stack_safe(const Frame& old, const Frame& cur, IdMap& ids) {
+  for (std::size_t i = 0; i < kStackSize; ++i) {
+    const SlotType o = old.stack[i];
+    const SlotType c = cur.stack[i];
+    if (o == SlotType::invalid || o == c) continue;
+    if (o == SlotType::misc && c == SlotType::zero) continue;
+    return false;
+  }
+  for (const auto& [slot, reg] : old.spilled) {
+    const auto other = cur.spilled.find(slot);
+    if (other != cur.spilled.end() && !reg_safe(reg, other->second, ids)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+namespace {
+
+// FNV-1a over the fields operator== compares.
+struct Hasher {
+  std::uint64_t h = 14695981039346656037ull;
+  void add(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i, v >>= 8) h = (h ^ (v & 0xff)) * 1099511628211ull;
+  }
+  void add(const RegState& r) {
+    add(static_cast<std::uint64_t>(r.type) | (std::uint64_t{static_cast<std::uint32_t>(r.off)} << 8));
+    add(r.var.var_off.value ^ (r.var.var_off.mask << 1));
+    add(r.var.umin ^ (r.var.umax << 1));
+    add(static_cast<std::uint64_t>(r.var.smin) ^ (static_cast<std::uint64_t>(r.var.smax) << 1));
+    add((r.id | (std::uint64_t{r.mem_size} << 32)) ^ static_cast<std::uint32_t>(r.range));
+  }
+};
+
+}  // namespace
+
+std::uint64_t state_hash(const State& state) {
+  Hasher hasher;
+  for (const Frame& frame : state.frames) {
+    for (const RegState& reg : frame.regs) hasher.add(reg);
+    for (std::size_t i = 0; i < kStackSize; i += 8) {
+      std::uint64_t bytes = 0;
+      for (std::size_t j = 0; j < 8; ++j)
+        bytes |= std::uint64_t{static_cast<std::uint8_t>(frame.stack[i + j])} << (8 * j);
+      hasher.add(bytes);
+    }
+    for (const auto& [slot, reg] : frame.spilled) hasher.add(reg);
+  }
+  return hasher.h;
+}
+
+bool state_subsumes(const State& old, const State& cur) {
+  if (old.frames.size() != cur.frames.size()) return false;
+  IdMap ids;
+  for (std::size_t f = 0; f < old.frames.size(); ++f) {
+    for (int r = 0; r < kRegCount; ++r)
+      if (!reg_safe(old.frames[f].regs[r], cur.frames[f].regs[r], ids)) return false;
+    if (!stack_safe(old.frames[f], cur.frames[f], ids)) return false;
+  }
+  return true;
+}
+
+}  // namespace ubee::verifier

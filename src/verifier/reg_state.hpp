@@ -1,0 +1,97 @@
+// The abstract machine state the verifier tracks per path, after the kernel's struct bpf_reg_state,
+// struct bpf_stack_state, struct bpf_func_state and struct bpf_verifier_state (include/linux/bpf_verifier.h).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ubee/isa.hpp"
+#include "ubee/maps.hpp"
+#include "verifier/scalar.hpp"
+
+namespace ubee::verifier {
+
+// enum bpf_reg_type, the subset ubee tracks so far.
+enum class RegType : std::uint8_t {
+  not_init,
+  scalar,
+  ptr_to_ctx,
+  ptr_to_stack,
+  const_ptr_to_map,
+  const_ptr_to_map_or_null,  // a lookup in an array or hash of maps
+  ptr_to_map_value,
+  ptr_to_map_value_or_null,
+  ptr_to_packet,
+  ptr_to_packet_end,
+  ptr_to_packet_meta,
+  ptr_to_mem,
+  ptr_to_mem_or_null,
+};
+
+// The kernel's reg_type_str() spelling ("scalar", "fp", "map_value_or_null", ...), used in messages.
+[[nodiscard]] const char* reg_type_str(RegType type);
+[[nodiscard]] bool is_pointer(RegType type);
+[[nodiscard]] bool is_or_null(RegType type);
+// The type a PTR_TO_X_OR_NULL becomes once it is known not to be NULL.
+[[nodiscard]] RegType without_null(RegType type);
+
+struct RegState {
+  RegType type = RegType::not_init;
+  std::int32_t off = 0;         // pointers: the fixed part of the offset
+  Scalar var = Scalar::constant(0);  // scalars: the value; pointers: the variable part of the offset
+  std::uint32_t id = 0;         // or_null pointers: shared by copies, for the null check; packets: range group
+  const MapSpec* map = nullptr;  // map pointers and values: in VerifierOptions::maps, or a map-in-map's inner spec
+  std::uint32_t mem_size = 0;   // ptr_to_mem: bytes the helper returned
+  std::int32_t range = 0;       // packets: bytes proven before pkt_end (the kernel's reg->range)
+
+  [[nodiscard]] static RegState scalar(const Scalar& value) { return {RegType::scalar, 0, value}; }
+  [[nodiscard]] static RegState unknown() { return scalar(Scalar::unknown()); }
+  [[nodiscard]] static RegState pointer(RegType type, std::int32_t off = 0) { return {type, off}; }
+  [[nodiscard]] bool is_scalar() const { return type == RegType::scalar; }
+  [[nodiscard]] bool is_const_zero() const { return is_scalar() && var == Scalar::constant(0); }
+  friend bool operator==(const RegState&, const RegState&) = default;
+};
+
+// What one stack byte holds (enum bpf_stack_slot_type).
+enum class SlotType : std::uint8_t { invalid, spill, misc, zero };
+
+
+struct Frame {
+  std::array<RegState, kRegCount> regs{};
+  std::array<SlotType, kStackSize> stack{};    // byte i is at fp - kStackSize + i
+  // The register spilled in each 8-byte slot whose bytes are SlotType::spill, and only those (states are
+  // compared whole, and stored by the thousand: most slots hold no register).
+  std::map<std::uint8_t, RegState> spilled;
+  friend bool operator==(const Frame&, const Frame&) = default;
+};
+
+struct State {
+  std::vector<Frame> frames;
+  [[nodiscard]] Frame& cur() { return frames.back(); }
+  [[nodiscard]] const Frame& cur() const { return frames.back(); }
+  [[nodiscard]] RegState& reg(int regno) { return cur().regs[static_cast<std::size_t>(regno)]; }
+  friend bool operator==(const State&, const State&) = default;
+};
+
+// The state at the program's entry (init_func_state): r1 the context, r10 the frame pointer.
+[[nodiscard]] State initial_state();
+
+// Calls f on every register of every frame, spilled ones included (bpf_for_each_reg_in_vstate).
+template <class F> void for_each_reg(State& state, F&& f) {
+  for (Frame& frame : state.frames) {
+    for (RegState& reg : frame.regs) f(reg);
+    for (auto& [slot, reg] : frame.spilled) f(reg);
+  }
+}
+
+// A hash of the whole state: equal states hash equal, so comparisons with stored states can start cheaply.
+[[nodiscard]] std::uint64_t state_hash(const State& state);
+
+// Whether every run the `cur` state allows is allowed by `old`, so that `old` having been proven safe proves
+// `cur` safe (states_equal / regsafe / stacksafe, without liveness or precision marks yet).
+[[nodiscard]] bool state_subsumes(const State& old, const State& cur);
+
+}  // namespace ubee::verifier
