@@ -32,6 +32,7 @@ void add_asm_command(CLI::App& app);
 void add_conformance_plugin_command(CLI::App& app);
 void add_prog_command(CLI::App& app);
 void add_map_command(CLI::App& app);
+void add_verify_command(CLI::App& app);
 void add_jit_dump_command(CLI::App& app);
 
 }  // namespace ubee::cli

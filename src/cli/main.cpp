@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   ubee::cli::add_asm_command(app);
   ubee::cli::add_prog_command(app);
   ubee::cli::add_map_command(app);
+  ubee::cli::add_verify_command(app);
   ubee::cli::add_conformance_plugin_command(app);
   ubee::cli::add_jit_dump_command(app);
   try {

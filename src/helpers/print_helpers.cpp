@@ -239,7 +239,8 @@ using A = ArgType;
 void add_print_helpers(HelperRegistry& r) {
   const Entry entries[] = {
       {BPF_FUNC_trace_printk,
-       {"trace_printk", trace_printk, RetType::integer, {A::ptr_to_mem, A::const_size, A::anything, A::anything, A::anything}}},
+       // The kernel declares two arguments (bpf_trace_printk_proto): r3-r5 may be left unset when unused.
+       {"trace_printk", trace_printk, RetType::integer, {A::ptr_to_mem, A::const_size}}},
       {BPF_FUNC_trace_vprintk,
        {"trace_vprintk", trace_vprintk, RetType::integer, {A::ptr_to_mem, A::const_size, A::ptr_to_mem, A::const_size_or_zero}}},
       {BPF_FUNC_snprintf,

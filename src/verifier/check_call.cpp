@@ -139,7 +139,7 @@ Result<void> check_helper_call(Env& env, State& state, const Insn& insn) {
   const HelperProto* proto = env.options.helpers != nullptr ? env.options.helpers->find(insn.imm) : nullptr;
   if (proto == nullptr) return env.fail("invalid func unknown#" + std::to_string(insn.imm));
   CallMeta meta;
-  const std::array<ArgType, 5> args = kernel_args(static_cast<std::uint32_t>(insn.imm), *proto);
+  const std::array<ArgType, 5>& args = proto->args;
   for (int i = 0; i < 5; ++i) {
     UBEE_TRY(check_arg(env, state, i + 1, args[i], meta));
     meta.previous = args[i];

@@ -64,8 +64,6 @@ Result<void> check_mem_region(Env& env, State& state, const Access& access);
 
 // Helper calls (check_helper_call, check_func_arg).
 Result<void> check_helper_call(Env& env, State& state, const Insn& insn);
-// The helper's arguments as the kernel's prototype has them, where ubee's registry is stricter.
-std::array<ArgType, 5> kernel_args(std::uint32_t helper, const HelperProto& proto);
 // Helpers whose checks need verifier features not built yet (callbacks, spin locks, tail calls).
 Result<void> check_helper_supported(const Env& env, std::uint32_t helper);
 // What the kernel's prototypes say and ubee's ArgType cannot yet: map types a helper works on

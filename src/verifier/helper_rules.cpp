@@ -74,14 +74,6 @@ Result<void> check_ringbuf_record(const Env& env, const State& state) {
 
 }  // namespace
 
-std::array<ArgType, 5> kernel_args(std::uint32_t helper, const HelperProto& proto) {
-  std::array<ArgType, 5> args = proto.args;
-  // bpf_trace_printk_proto declares only the format and its size: the values to print are not checked, so
-  // bpf_printk() with fewer than three values leaves r3-r5 as they happen to be.
-  if (helper == BPF_FUNC_trace_printk) args[2] = args[3] = args[4] = ArgType::none;
-  return args;
-}
-
 Result<void> check_helper_supported(const Env& env, std::uint32_t helper) {
   for (const auto& [id, feature] : kNotYet)
     if (id == helper)
