@@ -90,20 +90,6 @@ TEST_P(TailCalls, TargetKeepsTheStackFrame) {
 
 INSTANTIATE_TEST_SUITE_P(Vm, TailCalls, ::testing::Values(ExecMode::checked, ExecMode::unchecked));
 
-// A bpf_loop-like helper: calls the callback r1 times with (i, r3) and sums what it returns.
-std::uint64_t loop_helper(std::uint64_t n, std::uint64_t callback, std::uint64_t ctx, std::uint64_t, std::uint64_t,
-                          RunContext& context) {
-  std::uint64_t sum = 0;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    auto r = context.call_function(callback, i, ctx, 0, 0, 0);
-    if (!r) {
-      context.abort(r.error());
-      return 0;
-    }
-    sum += *r;
-  }
-  return sum;
-}
 
 HelperRegistry loop_helpers() {
   HelperRegistry helpers;

@@ -36,27 +36,6 @@ class JitTable final : public JitTailCallTargets {
   mutable int lookups = 0;
 };
 
-std::uint64_t echo_helper(std::uint64_t r1, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, RunContext&) {
-  return r1;
-}
-std::uint64_t abort_helper(std::uint64_t r1, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
-                           RunContext& context) {
-  if (r1 != 0) context.abort(make_error(Errc::invalid_argument, "told to abort"));
-  return 1;
-}
-std::uint64_t loop_helper(std::uint64_t n, std::uint64_t callback, std::uint64_t ctx, std::uint64_t, std::uint64_t,
-                          RunContext& context) {
-  std::uint64_t sum = 0;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    auto r = context.call_function(callback, i, ctx, 0, 0, 0);
-    if (!r) {
-      context.abort(r.error());
-      return 0;
-    }
-    sum += *r;
-  }
-  return sum;
-}
 
 struct Outcome {
   std::optional<std::uint64_t> r0;

@@ -28,6 +28,31 @@ inline Program asm_or_die(const std::string& text) {
   return p ? *p : Program{};
 }
 
+// Test helpers programs call. echo returns r1; abort aborts the run when r1 != 0; loop is bpf_loop-like: it
+// calls the callback r1 times with (i, r3) and returns the sum of what it returned.
+inline std::uint64_t echo_helper(std::uint64_t r1, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                 RunContext&) {
+  return r1;
+}
+inline std::uint64_t abort_helper(std::uint64_t r1, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                  RunContext& context) {
+  if (r1 != 0) context.abort(make_error(Errc::invalid_argument, "told to abort"));
+  return 1;
+}
+inline std::uint64_t loop_helper(std::uint64_t n, std::uint64_t callback, std::uint64_t ctx, std::uint64_t,
+                                 std::uint64_t, RunContext& context) {
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    auto r = context.call_function(callback, i, ctx, 0, 0, 0);
+    if (!r) {
+      context.abort(r.error());
+      return 0;
+    }
+    sum += *r;
+  }
+  return sum;
+}
+
 // Runs `text` on `memory` in the given mode; the result or the error.
 inline Result<std::uint64_t> run_asm(const std::string& text, std::vector<std::uint8_t> memory = {},
                                      ExecMode mode = ExecMode::checked, const HelperRegistry& helpers = {}) {
