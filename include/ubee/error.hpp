@@ -19,6 +19,8 @@ enum class Errc {
   call_depth,        // local calls nested deeper than the ISA allows
   io,                // a file could not be read or written
   unsupported,       // valid, but not something this build implements
+  not_found,         // a name (symbol, file, map, program) that does not exist (yet)
+  permission_denied, // the system refused (ptrace, mprotect, a kernel setting)
 };
 
 struct Error {

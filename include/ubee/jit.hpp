@@ -40,6 +40,9 @@ struct JitOptions {
   // Only ExecMode::unchecked: checked mode is the interpreter's job, compile() refuses it.
   ExecMode mode = ExecMode::unchecked;
   ValidateOptions validate{};
+  // VerifierStats::speculation_limits of this program (empty: no masking): the JIT clamps the scalar operand of
+  // each flagged pointer ALU instruction to 0 outside [0, limit), without a branch.
+  std::span<const std::uint32_t> speculation_limits{};
 };
 
 class JitProgram {

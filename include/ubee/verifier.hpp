@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <span>
+#include <vector>
 
 #include "ubee/error.hpp"
 #include "ubee/helpers.hpp"
@@ -29,6 +31,11 @@ struct VerifierStats {
   std::size_t states = 0;           // states stored at prune points
   std::size_t peak_states = 0;      // most states stored at once
   std::chrono::nanoseconds duration{0};
+  // Per instruction (indexed like the program): for `ptr += reg` / `ptr -= reg` with a scalar register the
+  // verifier could not pin to one value, the bound it proved for that register's value v (0 <= v < limit keeps
+  // the pointer inside its object). Engines clamp v to 0 when it is outside [0, limit), so that a mispredicted
+  // branch cannot steer the access out of bounds (Spectre v1, the kernel's alu_limit). 0: nothing to mask.
+  std::vector<std::uint32_t> speculation_limits;
 };
 
 // Checks `program` (already validate()d or not: the encoding rules are checked first). Programs calling
