@@ -43,6 +43,10 @@ struct JitOptions {
   // VerifierStats::speculation_limits of this program (empty: no masking): the JIT clamps the scalar operand of
   // each flagged pointer ALU instruction to 0 outside [0, limit), without a branch.
   std::span<const std::uint32_t> speculation_limits{};
+  // bpf_map_lookup_elem (ubee's, helper 1) on an array map known at compile time (r1 loaded by a lddw of the
+  // map's address in the same straight-line code) becomes a bound check and address arithmetic, as the
+  // kernel's array_map_gen_lookup; the map must outlive the program (as any map the program addresses).
+  bool inline_map_lookups = true;
 };
 
 class JitProgram {
@@ -58,6 +62,9 @@ class JitProgram {
 
   // The native code, read-only and executable, for dumping.
   [[nodiscard]] std::span<const std::uint8_t> code() const;
+  // code() and the rest of its pages, at least one byte, filled with int3 (0xCC): a jump or fall-through past
+  // the end of the code traps instead of running whatever the mapping held.
+  [[nodiscard]] std::span<const std::uint8_t> code_pages() const;
   [[nodiscard]] std::span<const Insn> program() const;
   // The offset in code() where each instruction's native code starts (one per slot; the second slot of a
   // lddw has the offset of the code after the program's last instruction), and where the entry trampoline

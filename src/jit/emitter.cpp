@@ -6,10 +6,12 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <random>
 #include <string>
 
 #include "jit_state.hpp"
+#include "map_inline.hpp"
 #include "vm/micro_ops.hpp"
 
 namespace ubee::jit {
@@ -59,6 +61,7 @@ class Emitter {
   Emitter(x86::Assembler& a, std::span<const Insn> program, const HelperRegistry& helpers, const EmitOptions& options)
       : a_(a), program_(program), helpers_(helpers), options_(options), rng_(std::random_device{}()) {
     for (std::size_t i = 0; i < program.size(); ++i) labels_.push_back(a_.newLabel());
+    if (options.inline_map_lookups) r1_lddw_ = lddw_in_r1(program);
     abort_ = a_.newLabel();
     packet_fail_ = a_.newLabel();
     tail_ = a_.newLabel();
@@ -78,6 +81,8 @@ class Emitter {
 
   Result<void> insn(std::size_t pc);
   void alu(const Insn& in);
+  [[nodiscard]] std::uint32_t speculation_limit(const Insn& in, std::size_t pc) const;
+  void masked_pointer_alu(const Insn& in, std::uint32_t limit);
   void mov(const Insn& in, const Gp& dst, const Gp& src, bool is64);
   void shift(const Insn& in, const Gp& dst, const Gp& src, bool is64);
   void shift_by(const Insn& in, const Gp& dst, const Gp& count, bool count_in_rcx, bool is64);
@@ -92,6 +97,8 @@ class Emitter {
   Result<void> call(const Insn& in, std::size_t pc);
   void local_call(std::size_t pc, std::size_t target);
   void helper_call(HelperFn fn, std::size_t pc);
+  [[nodiscard]] std::optional<ArrayLayout> inlinable_lookup(const Insn& in, std::size_t pc, HelperFn fn) const;
+  void inline_array_lookup(const ArrayLayout& layout);
   void callx(const Insn& in, std::size_t pc);
   void load(const Insn& in);
   void store(const Insn& in);
@@ -110,6 +117,7 @@ class Emitter {
   std::vector<Label> labels_;
   std::vector<Stub> stubs_;
   std::vector<std::size_t> lddw_tails_;
+  std::vector<std::uint64_t> r1_lddw_;  // lddw_in_r1(), when map lookups may be inlined
   Label abort_;
   Label packet_fail_;
   Label tail_;  // after the last instruction's code
@@ -156,6 +164,28 @@ void Emitter::alu(const Insn& in) {
     case BPF_MOD: divmod(in, is64); break;
     default: byteswap(in); break;
   }
+}
+
+// The verifier's limit for a `ptr += reg` / `ptr -= reg`, or 0 where nothing is to be masked.
+std::uint32_t Emitter::speculation_limit(const Insn& in, std::size_t pc) const {
+  const auto& limits = options_.speculation_limits;
+  if (pc >= limits.size() || in.cls() != BPF_ALU64 || in.source() != BPF_X) return 0;
+  return in.op() == BPF_ADD || in.op() == BPF_SUB ? limits[pc] : 0;
+}
+
+// Spectre v1 (the kernel's sanitize_ptr_alu): a branch the CPU mispredicts must not steer a pointer out of its
+// object, so the offset v is forced to 0 outside [0, limit) with no branch to mispredict. It is computed in r11,
+// leaving the program's register as it was: ((limit - 1 - v) | v) has its sign bit set exactly when v < 0 or
+// v >= limit, an arithmetic shift spreads that bit, and its complement masks v.
+void Emitter::masked_pointer_alu(const Insn& in, std::uint32_t limit) {
+  const Gp v = reg(in.src);
+  a_.mov(kAux.r32(), limit - 1);  // zero-extended: 0 <= limit - 1 < 2^32
+  a_.sub(kAux, v);
+  a_.or_(kAux, v);
+  a_.sar(kAux, 63);
+  a_.not_(kAux);
+  a_.and_(kAux, v);
+  in.op() == BPF_ADD ? a_.add(reg(in.dst), kAux) : a_.sub(reg(in.dst), kAux);
 }
 
 void Emitter::mov(const Insn& in, const Gp& dst, const Gp& src, bool is64) {
@@ -381,8 +411,33 @@ Result<void> Emitter::call(const Insn& in, std::size_t pc) {
   }
   const HelperProto* proto = helpers_.find(static_cast<std::uint32_t>(in.imm));
   if (proto == nullptr) return insn_error(Errc::unknown_helper, pc, "unknown helper id " + std::to_string(in.imm));
+  if (const auto layout = inlinable_lookup(in, pc, proto->fn)) {
+    inline_array_lookup(*layout);
+    return {};
+  }
   helper_call(proto->fn, pc);
   return {};
+}
+
+std::optional<ArrayLayout> Emitter::inlinable_lookup(const Insn& in, std::size_t pc, HelperFn fn) const {
+  if (r1_lddw_.empty() || in.imm != BPF_FUNC_map_lookup_elem || !is_linux_map_lookup(fn)) return std::nullopt;
+  return array_layout(r1_lddw_[pc]);
+}
+
+// r0 = base + index * stride for index = *(u32 *)r2 < max_entries, else null: the kernel's
+// array_map_gen_lookup, without its branch. The in-range mask comes from a compare, not a jump, so no
+// misprediction can yield an address past the array (Spectre v1). r1-r5 are left as they were, which a
+// verified program cannot tell from a call that clobbered them.
+void Emitter::inline_array_lookup(const ArrayLayout& layout) {
+  a_.mov(x86::eax, x86::dword_ptr(reg(2)));
+  a_.xor_(kAux.r32(), kAux.r32());
+  a_.cmp(x86::eax, static_cast<std::int32_t>(layout.max_entries));  // unsigned compare below: the bits matter
+  a_.setb(kAux.r8());
+  a_.neg(kAux);  // all ones when in range
+  a_.imul(x86::rax, x86::rax, static_cast<std::int32_t>(layout.stride));
+  a_.mov(kTmp, layout.base);
+  a_.add(x86::rax, kTmp);
+  a_.and_(x86::rax, kAux);
 }
 
 // Inside eBPF code rsp is 8 mod 16 (as right after a call), so helper calls realign by 8 and local calls push
@@ -609,7 +664,13 @@ Result<void> Emitter::insn(std::size_t pc) {
   const Insn& in = program_[pc];
   switch (in.cls()) {
     case BPF_ALU:
-    case BPF_ALU64: alu(in); return {};
+    case BPF_ALU64:
+      if (const std::uint32_t limit = speculation_limit(in, pc); limit != 0) {
+        masked_pointer_alu(in, limit);
+        return {};
+      }
+      alu(in);
+      return {};
     case BPF_JMP:
     case BPF_JMP32:
       if (in.op() == BPF_EXIT) {

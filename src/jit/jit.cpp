@@ -33,7 +33,7 @@ class CodeMemory {
 
   std::uint8_t* map(std::size_t size) {
     const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    mapped_ = (size + page - 1) / page * page;
+    mapped_ = (size + page) / page * page;  // at least one int3 after the code
     void* p = mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return nullptr;
     base_ = static_cast<std::uint8_t*>(p);
@@ -46,6 +46,7 @@ class CodeMemory {
 
   [[nodiscard]] std::uint8_t* data() const { return base_; }
   [[nodiscard]] std::size_t size() const { return size_; }
+  [[nodiscard]] std::size_t mapped() const { return mapped_; }
 
  private:
   std::uint8_t* base_ = nullptr;
@@ -189,12 +190,15 @@ Result<JitProgram> JitProgram::compile(std::span<const Insn> program, const Help
   const auto engaged = engaged_offset();
   if (!engaged) return make_error(Errc::unsupported, "jit: unexpected std::optional layout in this C++ library");
   if (auto r = validate(program, options.validate); !r) return r.error();
+  if (!options.speculation_limits.empty() && options.speculation_limits.size() != program.size())
+    return make_error(Errc::invalid_argument, "jit: speculation_limits must have one entry per instruction");
   auto impl = std::make_unique<Impl>();
   impl->program.assign(program.begin(), program.end());
   impl->helpers = &helpers;
   impl->tail_calls = options.tail_calls;
   impl->engaged = *engaged;
-  const jit::EmitOptions emit_options{options.tail_calls != nullptr, options.harden, impl.get()};
+  const jit::EmitOptions emit_options{options.tail_calls != nullptr, options.harden, impl.get(),
+                                      options.speculation_limits, options.inline_map_lookups};
   auto compiled = jit::emit(impl->program, helpers, emit_options, [&](std::size_t size) { return impl->memory.map(size); });
   if (!compiled) return compiled.error();
   impl->compiled = std::move(*compiled);
@@ -220,6 +224,9 @@ Result<std::uint64_t> JitProgram::run(void* memory, std::size_t length, const Ru
 }
 
 std::span<const std::uint8_t> JitProgram::code() const { return {impl_->memory.data(), impl_->memory.size()}; }
+std::span<const std::uint8_t> JitProgram::code_pages() const {
+  return {impl_->memory.data(), impl_->memory.mapped()};
+}
 std::span<const Insn> JitProgram::program() const { return impl_->program; }
 std::span<const std::uint32_t> JitProgram::insn_offsets() const { return impl_->compiled.insn_offsets; }
 std::uint32_t JitProgram::trampoline_offset() const { return impl_->compiled.trampoline_offset; }

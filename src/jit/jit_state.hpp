@@ -71,6 +71,9 @@ struct EmitOptions {
   // With tail_calls: the program's JitProgram::Impl, made current again when a local call returns (its callee
   // may have tail-called elsewhere), as the interpreter's EXIT restores the caller's program.
   const void* self = nullptr;
+  // JitOptions::speculation_limits: empty, or one per instruction.
+  std::span<const std::uint32_t> speculation_limits{};
+  bool inline_map_lookups = false;  // JitOptions::inline_map_lookups
 };
 Result<Compiled> emit(std::span<const Insn> program, const HelperRegistry& helpers, const EmitOptions& options,
                       const std::function<std::uint8_t*(std::size_t)>& place);
