@@ -166,40 +166,100 @@ bool map_check_skipped(const std::string& name, int run) {
   return true;
 }
 
+// What a run produced, compared across engines.
+struct RunOutcome {
+  bool ok = false;
+  std::uint64_t retval = 0;
+  std::vector<std::uint8_t> data_out;
+  std::vector<std::uint8_t> ctx_out;  // only for runs without a packet: a packet context holds its address
+};
+
+void check_run(const Object& object, const nlohmann::json& run, const Result<TestRunOutput>& out,
+               const std::string& name, int index, const std::string& where) {
+  if (run.contains("error")) {
+    EXPECT_FALSE(out.ok()) << where << ": expected the test run to fail with " << run["error"];
+  } else {
+    ASSERT_TRUE(out.ok()) << where << ": " << out.error().to_string();
+    // The kernel reports r0 as a u32.
+    if (run.contains("retval")) {
+      EXPECT_EQ(out->retval & 0xffffffffULL, run["retval"].get<std::uint64_t>()) << where;
+    }
+    if (run.contains("data_out")) {
+      EXPECT_EQ(out->data_out, unhex(run["data_out"].get<std::string>())) << where;
+    }
+    if (run.contains("ctx_out")) check_ctx_out(out->ctx_out, unhex(run["ctx_out"].get<std::string>()), where);
+  }
+  if (run.contains("maps") && !map_check_skipped(name, index)) check_maps(object, run["maps"], where);
+  if (run.contains("ringbuf")) check_ringbufs(object, run["ringbuf"], where);
+}
+
+// The engines every object runs on: today's default (the checked interpreter), and the unchecked interpreter
+// and the JIT, on which the corpus programs (all accepted by the kernel's verifier) run as verified ones would.
+struct EngineChoice {
+  const char* name;
+  ObjectOptions options;
+};
+std::vector<EngineChoice> engines() {
+  ObjectOptions interp;
+  interp.engine = ObjectEngine::interpreter;
+  interp.mode = ExecMode::unchecked;
+  ObjectOptions jit = interp;
+  jit.engine = ObjectEngine::jit;
+  return {{"checked interpreter", ObjectOptions::unverified_checked_interpreter()}, {"interpreter", interp},
+          {"jit", jit}};
+}
+
+// Every run of the case on one engine, each checked against the expectations; returns what each produced.
+std::vector<RunOutcome> run_case(const std::string& path, const Case& c, const nlohmann::json& expected,
+                                 const EngineChoice& engine) {
+  std::vector<RunOutcome> outcomes;
+  auto object = Object::open(path, engine.options);
+  EXPECT_TRUE(object.ok()) << engine.name << ": " << object.error().to_string();
+  if (!object) return outcomes;
+  if (engine.options.engine == ObjectEngine::jit) {
+    for (const auto& p : (*object)->programs()) EXPECT_NE(p->jit(), nullptr) << p->name() << " is not JIT'ed";
+  }
+  int index = 0;
+  for (const auto& run : expected.at("runs")) {
+    const std::string where = std::string(engine.name) + ": " + c.name + " run " + std::to_string(index) + " (" +
+                              run.at("program").get<std::string>() + ")";
+    const ObjectProgram* program = (*object)->find_program(run.at("program").get<std::string>());
+    EXPECT_NE(program, nullptr) << where;
+    if (program == nullptr) return outcomes;
+    // repeat 0 runs once, as BPF_PROG_TEST_RUN does.
+    TestRunInput input{unhex(run.value("data_in", "")), unhex(run.value("ctx_in", "")),
+                       std::max(1U, run.value("repeat", 1U))};
+    auto out = program->test_run(input);
+    check_run(**object, run, out, c.name, index++, where);
+    RunOutcome outcome;
+    if (out) outcome = {true, out->retval, out->data_out, input.data_in.empty() ? out->ctx_out : std::vector<std::uint8_t>{}};
+    outcomes.push_back(std::move(outcome));
+  }
+  return outcomes;
+}
+
 class Corpus : public ::testing::TestWithParam<Case> {};
 
-TEST_P(Corpus, MatchesExpectedBehaviour) {
+// The kernel's expectations on every engine, and the differential check: every engine produces the same r0,
+// packet and context on every run (fields the expectations leave out included).
+TEST_P(Corpus, MatchesExpectedBehaviourOnEveryEngine) {
   const Case& c = GetParam();
   const fs::path object_path = fs::path(UBEE_BPF_OBJECT_DIR) / c.cpu / (c.name + ".o");
   if (!fs::exists(object_path)) GTEST_SKIP() << object_path << " was not built (no clang for " << c.cpu << ")";
   std::ifstream in(fs::path(UBEE_BPF_SOURCE_DIR) / (c.name + ".json"));
   const nlohmann::json expected = nlohmann::json::parse(in);
-  auto object = Object::open(object_path.string());
-  ASSERT_TRUE(object.ok()) << object.error().to_string();
-  int index = 0;
-  for (const auto& run : expected.at("runs")) {
-    const std::string where = c.name + " run " + std::to_string(index++) + " (" + run.at("program").get<std::string>() + ")";
-    const ObjectProgram* program = (*object)->find_program(run.at("program").get<std::string>());
-    ASSERT_NE(program, nullptr) << where;
-    // repeat 0 runs once, as BPF_PROG_TEST_RUN does.
-    TestRunInput input{unhex(run.value("data_in", "")), unhex(run.value("ctx_in", "")),
-                       std::max(1U, run.value("repeat", 1U))};
-    auto out = program->test_run(input);
-    if (run.contains("error")) {
-      EXPECT_FALSE(out.ok()) << where << ": expected the test run to fail with " << run["error"];
-    } else {
-      ASSERT_TRUE(out.ok()) << where << ": " << out.error().to_string();
-      // The kernel reports r0 as a u32.
-      if (run.contains("retval")) {
-        EXPECT_EQ(out->retval & 0xffffffffULL, run["retval"].get<std::uint64_t>()) << where;
-      }
-      if (run.contains("data_out")) {
-        EXPECT_EQ(out->data_out, unhex(run["data_out"].get<std::string>())) << where;
-      }
-      if (run.contains("ctx_out")) check_ctx_out(out->ctx_out, unhex(run["ctx_out"].get<std::string>()), where);
+  const auto choices = engines();
+  const std::vector<RunOutcome> reference = run_case(object_path.string(), c, expected, choices.front());
+  EXPECT_EQ(reference.size(), expected.at("runs").size());
+  for (std::size_t e = 1; e < choices.size(); ++e) {
+    const std::vector<RunOutcome> got = run_case(object_path.string(), c, expected, choices[e]);
+    ASSERT_EQ(got.size(), reference.size()) << choices[e].name;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].ok, reference[i].ok) << choices[e].name << " run " << i;
+      EXPECT_EQ(got[i].retval, reference[i].retval) << choices[e].name << " run " << i;
+      EXPECT_EQ(got[i].data_out, reference[i].data_out) << choices[e].name << " run " << i;
+      EXPECT_EQ(got[i].ctx_out, reference[i].ctx_out) << choices[e].name << " run " << i;
     }
-    if (run.contains("maps") && !map_check_skipped(c.name, index - 1)) check_maps(**object, run["maps"], where);
-    if (run.contains("ringbuf")) check_ringbufs(**object, run["ringbuf"], where);
   }
 }
 

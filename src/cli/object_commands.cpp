@@ -10,8 +10,8 @@
 namespace ubee::cli {
 namespace {
 
-std::unique_ptr<Object> open_or_fail(const std::string& path) {
-  auto object = Object::open(path);
+std::unique_ptr<Object> open_or_fail(const std::string& path, const ObjectOptions& options = {}) {
+  auto object = Object::open(path, options);
   if (!object) fail(object.error());
   return std::move(*object);
 }
@@ -57,10 +57,19 @@ void print_run(const ObjectRunArgs& args, const Object& object, const TestRunOut
     fmt::print("map '{}':\n{}", m->spec().name, dump_map_text(*m, object.spec().btf.get()));
 }
 
+// Until the verifier runs on load, the JIT takes objects as trusted (unchecked), the interpreter checks them.
+ObjectOptions engine_options(const std::string& engine) {
+  if (engine != "jit") return ObjectOptions::unverified_checked_interpreter();
+  ObjectOptions options;
+  options.engine = ObjectEngine::jit;
+  options.mode = ExecMode::unchecked;
+  return options;
+}
+
 }  // namespace
 
 void run_object(const ObjectRunArgs& args) {
-  const auto object = open_or_fail(args.path);
+  const auto object = open_or_fail(args.path, engine_options(args.engine));
   const ObjectProgram& program = pick_program(*object, args.program);
   TestRunInput input{read_or_fail(args.data_in), read_or_fail(args.ctx_in), args.repeat};
   auto out = program.test_run(input);

@@ -15,6 +15,7 @@ struct ObjectRunArgs {
   std::uint32_t repeat = 1;
   bool dump_maps = false;
   bool json = false;
+  std::string engine = "interp";  // interp: the checked interpreter; jit: unchecked native code (trusted objects)
 };
 
 void run_object(const ObjectRunArgs& args);

@@ -73,9 +73,9 @@ void run_command(RunArgs& args) {
     args.object.path = args.program_path;
     args.object.repeat = static_cast<std::uint32_t>(std::min<std::uint64_t>(args.repeat, UINT32_MAX));
     args.object.json = args.json;
+    args.object.engine = args.engine;
     return run_object(args.object);
   }
-  if (is_elf(args.program_path) && args.engine != "interp") fail("objects run on the interpreter until the verifier lands");
   if (!args.object.program.empty() || !args.object.data_in.empty() || !args.object.ctx_in.empty() ||
       args.object.dump_maps)
     fail("--program, --data-in, --ctx-in and --dump-maps apply to ELF objects; use --mem for raw programs");

@@ -26,6 +26,14 @@ ProgramRegistry& registry() {
   return r;
 }
 
+// The program at `index` of the prog array `map_value` (r2 of a bpf_tail_call), or null.
+const ObjectProgram* prog_array_program(std::uint64_t map_value, std::uint32_t index) {
+  auto* map = reinterpret_cast<Map*>(map_value);
+  if (!is_live_map(map) || map->type() != BPF_MAP_TYPE_PROG_ARRAY) return nullptr;
+  const auto id = static_cast<ProgArrayMap*>(map)->program_at(index);
+  return id ? ubee::find_program(*id) : nullptr;
+}
+
 Error object_error(const std::string& object, const Error& e) {
   Error out = e;
   out.message = "object '" + object + "': " + e.message;
@@ -40,7 +48,7 @@ const ObjectProgram* find_program(std::uint32_t id) {
   return it == registry().by_id.end() ? nullptr : it->second;
 }
 
-ObjectProgram::ObjectProgram(ProgramSpec spec, Interpreter engine, std::uint32_t id, std::vector<MemoryRegion> regions)
+ObjectProgram::ObjectProgram(ProgramSpec spec, Engine engine, std::uint32_t id, std::vector<MemoryRegion> regions)
     : spec_(std::move(spec)), engine_(std::move(engine)), id_(id), regions_(std::move(regions)) {
   std::lock_guard lock(registry().mutex);
   registry().by_id[id_] = this;
@@ -54,8 +62,12 @@ ObjectProgram::~ObjectProgram() {
 Result<std::uint64_t> ObjectProgram::run(void* ctx, std::size_t size) const {
   RunOptions options;
   options.extra_regions = regions_;
+  return run(ctx, size, options);
+}
+
+Result<std::uint64_t> ObjectProgram::run(void* ctx, std::size_t size, RunOptions options) const {
   options.program_type = spec_.type;
-  return engine_.run(ctx, size, options);
+  return std::visit([&](const auto& engine) { return engine.run(ctx, size, options); }, engine_);
 }
 
 Result<std::unique_ptr<Object>> Object::open(const std::string& path, const ObjectOptions& options) {
@@ -104,8 +116,8 @@ Result<void> Object::load_programs(const ObjectOptions& options) {
     std::vector<MemoryRegion> regions;
     auto resolved = resolve_map_references(spec.insns, maps_, regions);
     if (!resolved) return Error{resolved.error().code, "program '" + spec.name + "': " + resolved.error().to_string(), {}, {}, {}};
-    auto engine = Interpreter::load(*resolved, *helpers, LoadOptions{options.mode, {}, this});
-    if (!engine) return Error{engine.error().code, "program '" + spec.name + "': " + engine.error().to_string(), {}, {}, {}};
+    auto engine = load_engine(spec, *resolved, *helpers, options);
+    if (!engine) return engine.error();
     const std::uint32_t id = registry().next_id.fetch_add(1);
     programs_.push_back(std::make_unique<ObjectProgram>(spec, std::move(*engine), id, std::move(regions)));
   }
@@ -171,11 +183,13 @@ std::shared_ptr<Map> Object::find_map(std::string_view name) const {
 }
 
 const Interpreter* Object::target(std::uint64_t map_value, std::uint32_t index) const {
-  auto* map = reinterpret_cast<Map*>(map_value);
-  if (!is_live_map(map) || map->type() != BPF_MAP_TYPE_PROG_ARRAY) return nullptr;
-  const auto id = static_cast<ProgArrayMap*>(map)->program_at(index);
-  const ObjectProgram* program = id ? ubee::find_program(*id) : nullptr;
-  return program ? &program->engine() : nullptr;
+  const ObjectProgram* program = prog_array_program(map_value, index);
+  return program ? program->interpreter() : nullptr;
+}
+
+const JitProgram* Object::JitTargets::target(std::uint64_t map_value, std::uint32_t index) const {
+  const ObjectProgram* program = prog_array_program(map_value, index);
+  return program ? program->jit() : nullptr;
 }
 
 }  // namespace ubee

@@ -66,12 +66,12 @@ struct Timed {
   std::chrono::nanoseconds average{0};
 };
 
-Timed run_repeatedly(const Interpreter& engine, void* ctx, std::size_t size, const RunOptions& options,
+Timed run_repeatedly(const ObjectProgram& program, void* ctx, std::size_t size, const RunOptions& options,
                      std::uint32_t repeat) {
   Timed t;
   repeat = std::max<std::uint32_t>(repeat, 1);
   const auto start = std::chrono::steady_clock::now();
-  for (std::uint32_t i = 0; i < repeat && t.last; ++i) t.last = engine.run(ctx, size, options);
+  for (std::uint32_t i = 0; i < repeat && t.last; ++i) t.last = program.run(ctx, size, options);
   t.average = (std::chrono::steady_clock::now() - start) / repeat;
   return t;
 }
@@ -95,17 +95,14 @@ T context_from(const std::vector<std::uint8_t>& ctx_in) {
 
 // What every kind of test run shares: the engine, the object's directly addressed values, the input.
 struct TestRun {
-  const Interpreter& engine;
+  const ObjectProgram& program;
   std::vector<MemoryRegion> regions;
   const TestRunInput& input;
   const std::string& name;
 
-  bpf_prog_type type;
-
   Result<TestRunOutput> finish(void* ctx, std::size_t size, RunOptions& options, TestRunOutput out) const {
     options.extra_regions = regions;
-    options.program_type = type;
-    const Timed t = run_repeatedly(engine, ctx, size, options, input.repeat);
+    const Timed t = run_repeatedly(program, ctx, size, options, input.repeat);
     if (!t.last) return t.last.error();
     out.retval = *t.last;
     out.average = t.average;
@@ -166,7 +163,7 @@ Result<TestRunOutput> run_packet(TestRun& run, bpf_prog_type type) {
 }  // namespace
 
 Result<TestRunOutput> ObjectProgram::test_run(const TestRunInput& input) const {
-  TestRun run{engine_, regions_, input, spec_.name, spec_.type};
+  TestRun run{*this, regions_, input, spec_.name};
   if (spec_.type == BPF_PROG_TYPE_XDP || is_skb_type(spec_.type)) return run_packet(run, spec_.type);
   std::vector<std::uint8_t> ctx = input.ctx_in;
   RunOptions options;

@@ -86,6 +86,7 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then echo "FAIL: random bytes gav
 obj="$build/examples/bpf/packet_stats.o"
 if [ -f "$obj" ]; then
   check "object run" 0 "Return value: 2 (0x2)" -- "$ubee" run "$obj" --data-in "$src/examples/packets/dns-query.bin"
+  check "object run on the jit" 0 "Return value: 2 (0x2)" -- "$ubee" run "$obj" --data-in "$src/examples/packets/dns-query.bin" --engine jit
   check "object run drops telnet" 0 '"retval":1' -- "$ubee" run "$obj" --data-in "$src/examples/packets/telnet.bin" --json
   check "dump maps after run" 0 '{"key":17,"value":{"bytes":54,"packets":1}}' -- "$ubee" run "$obj" --data-in "$src/examples/packets/dns-query.bin" --dump-maps
   check "repeat counts" 0 '"total_packets":5' -- "$ubee" run "$obj" --data-in "$src/examples/packets/dns-query.bin" --repeat 5 --json --dump-maps
