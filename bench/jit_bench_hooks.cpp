@@ -23,7 +23,8 @@ struct Ctx {
 ubee::JitProgram compile_sum() {
   static const ubee::HelperRegistry helpers;
   auto program = ubee::assemble("r0 = *(u64 *)(r1 + 0)\nr2 = *(u64 *)(r1 + 8)\nr0 += r2\nexit");
-  return std::move(*ubee::JitProgram::compile(*program, helpers));
+  auto jit = ubee::JitProgram::compile(*program, helpers);
+  return std::move(*jit);
 }
 
 void indirect_call(benchmark::State& state) {

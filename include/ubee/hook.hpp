@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -38,11 +37,13 @@ struct HookProgram {
 
 using HookId = std::uint64_t;
 
-// What one fire() did: how many programs ran, the last one's r0, the first error (later programs still run).
+// What one fire() did: how many programs ran, how many of them failed (later programs still run; fire_each()
+// hands out the errors), and the r0 of the last one that succeeded. Trivially destructible, so that the empty
+// fast path costs nothing more than the branch.
 struct HookOutcome {
   std::uint32_t ran = 0;
+  std::uint32_t failed = 0;
   std::uint64_t last = 0;
-  std::optional<Error> error;
 };
 
 namespace detail {
@@ -143,7 +144,7 @@ class HookPoint {
     fire_each(ctx, [&](const Result<std::uint64_t>& r0) {
       ++out.ran;
       if (r0) out.last = *r0;
-      else if (!out.error) out.error = r0.error();
+      else ++out.failed;
     });
     return out;
   }
