@@ -369,11 +369,12 @@ void bench_kernel(benchmark::State& state, const Kernel& k, Engine engine) {
   }
 }
 
-// 100 array map lookups per run (keys 0-7, values summed): the helper call against the JIT's inline lookup.
-void bench_map_lookup(benchmark::State& state, bool inline_lookups) {
+// 100 map lookups per run (keys 0-7, values summed): the helper call against the JIT's inline array lookup and
+// its direct call for hash maps.
+void bench_map_lookup(benchmark::State& state, std::uint32_t type, bool inline_lookups) {
   ubee::MapSpec spec;
   spec.name = "values";
-  spec.type = BPF_MAP_TYPE_ARRAY;
+  spec.type = type;
   spec.key_size = 4;
   spec.value_size = 8;
   spec.max_entries = 8;
@@ -479,9 +480,13 @@ void print_table(const TableReporter& reporter) {
     }
     std::printf("\n");
   }
-  const double called = time("map_lookup_x100/helper_call"), inlined = time("map_lookup_x100/jit_inline");
-  std::printf("\narray map lookup, 100 per run (ns): helper call %.1f, inline %.1f (%.2fx faster)\n", called, inlined,
-              inlined > 0 ? called / inlined : 0.0);
+  for (const char* map : {"array", "hash"}) {
+    const double called = time(std::string(map) + "_lookup_x100/helper_call");
+    const double inlined = time(std::string(map) + "_lookup_x100/jit_inline");
+    std::printf("\n%s map lookup, 100 per run (ns): helper call %.1f, %s %.1f (%.2fx faster)", map, called,
+                map[0] == 'a' ? "inline" : "direct call", inlined, inlined > 0 ? called / inlined : 0.0);
+  }
+  std::printf("\n");
   std::printf("\ncompile, 1,000 insns (us): interpreter load %.1f, jit %.1f, jit_harden %.1f\n",
               time("compile_1000/interp_load"), time("compile_1000/jit"), time("compile_1000/jit_harden"));
 }
@@ -501,10 +506,15 @@ void register_all() {
         ->UseManualTime()
         ->Unit(benchmark::kNanosecond);
   }
-  benchmark::RegisterBenchmark("map_lookup_x100/helper_call", [](benchmark::State& s) { bench_map_lookup(s, false); })
-      ->Unit(benchmark::kNanosecond);
-  benchmark::RegisterBenchmark("map_lookup_x100/jit_inline", [](benchmark::State& s) { bench_map_lookup(s, true); })
-      ->Unit(benchmark::kNanosecond);
+  for (const auto& [map, type] : {std::pair<std::string, std::uint32_t>{"array", BPF_MAP_TYPE_ARRAY},
+                                  std::pair<std::string, std::uint32_t>{"hash", BPF_MAP_TYPE_HASH}}) {
+    for (bool inline_lookups : {false, true}) {
+      const std::string name = map + "_lookup_x100/" + (inline_lookups ? "jit_inline" : "helper_call");
+      benchmark::RegisterBenchmark(name.c_str(), [type, inline_lookups](benchmark::State& s) {
+        bench_map_lookup(s, type, inline_lookups);
+      })->Unit(benchmark::kNanosecond);
+    }
+  }
   const char* names[] = {"compile_1000/interp_load", "compile_1000/jit", "compile_1000/jit_harden"};
   for (int kind = 0; kind < 3; ++kind)
     benchmark::RegisterBenchmark(names[kind], [kind](benchmark::State& s) { bench_compile(s, kind); })

@@ -1,5 +1,6 @@
-// Inline array map lookups in the JIT: the same results as the helper call (interpreter, and the JIT with
-// inlining off) for keys inside, at the edge of and outside the array, and the call is really gone.
+// Map lookups in the JIT: array lookups inline and other known maps through a direct call give the same
+// results as the helper call (interpreter, and the JIT with inlining off) for keys inside, at the edge of and
+// outside the map, and the helper call is really gone.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -105,25 +106,36 @@ TEST(JitMapInline, ArrayLookupsMatchTheHelper) {
   }
 }
 
-// Hash maps, and array lookups whose map is not known at the call, keep the helper call.
-TEST(JitMapInline, OtherLookupsCallTheHelper) {
-  auto hash = make_map(BPF_MAP_TYPE_HASH, 8, 16);
-  for (const std::uint32_t key : {0U, 3U}) {  // the program looks key 0 up after the input's key
-    const std::uint64_t value = 77 + key;
-    ASSERT_EQ(hash->user_update(&key, &value, BPF_ANY), 0);
+// Lookups in other known maps call Map::lookup() directly, skipping the helper, with the helper's results.
+TEST(JitMapInline, HashLookupsSkipTheHelper) {
+  for (std::uint32_t type : {BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH}) {
+    auto map = make_map(type, 8, 16);
+    for (const std::uint32_t key : {0U, 3U}) {  // the program looks key 0 up after the input's key
+      const std::uint64_t value = 77 + key;
+      ASSERT_EQ(map->update(&key, &value, BPF_ANY), 0);
+    }
+    Engines e = Engines::load(*map);
+    const HelperFn lookup = e.helpers->find(BPF_FUNC_map_lookup_elem)->fn;
+    EXPECT_FALSE(calls_helper(e.inlined, lookup)) << "map type " << type;
+    EXPECT_TRUE(calls_helper(e.called, lookup));
+    for (std::uint32_t key : {0U, 3U, 4U, 100U}) {
+      const std::uint64_t want = run(e.vm, key);
+      EXPECT_EQ(run(e.inlined, key), want) << "map type " << type << ", key " << key;
+      EXPECT_EQ(run(e.called, key), want) << "map type " << type << ", key " << key;
+    }
+    EXPECT_EQ(run(e.inlined, 4), ~0ULL) << "map type " << type;
   }
-  Engines e = Engines::load(*hash);
-  const HelperFn lookup = e.helpers->find(BPF_FUNC_map_lookup_elem)->fn;
-  EXPECT_TRUE(calls_helper(e.inlined, lookup));
-  EXPECT_EQ(run(e.inlined, 3), run(e.vm, 3));
-  EXPECT_EQ(run(e.inlined, 4), ~0ULL);
+}
 
+// Array lookups whose map is not known at the call keep the helper call.
+TEST(JitMapInline, UnknownMapsCallTheHelper) {
   // A jump lands between the lddw and the call: r1 might come from elsewhere.
   auto array = make_map(BPF_MAP_TYPE_ARRAY, 8, 4);
   const Program joined = asm_or_die("*(u32 *)(r10 - 4) = 2\nr1 = " + address(*array) +
                                     " ll\nif r2 == 0 goto +0\nr2 = r10\nr2 += -4\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit");
   HelperRegistry helpers;
   add_linux_helpers(helpers);
+  const HelperFn lookup = helpers.find(BPF_FUNC_map_lookup_elem)->fn;
   auto jit = JitProgram::compile(joined, helpers);
   ASSERT_TRUE(jit.ok());
   EXPECT_TRUE(calls_helper(*jit, lookup));

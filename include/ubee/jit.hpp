@@ -45,7 +45,8 @@ struct JitOptions {
   std::span<const std::uint32_t> speculation_limits{};
   // bpf_map_lookup_elem (ubee's, helper 1) on an array map known at compile time (r1 loaded by a lddw of the
   // map's address in the same straight-line code) becomes a bound check and address arithmetic, as the
-  // kernel's array_map_gen_lookup; the map must outlive the program (as any map the program addresses).
+  // kernel's array_map_gen_lookup; in other known maps it calls Map::lookup() directly, skipping the helper's
+  // dispatch. The map must outlive the program (as any map the program addresses).
   bool inline_map_lookups = true;
 };
 

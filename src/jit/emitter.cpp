@@ -97,8 +97,9 @@ class Emitter {
   Result<void> call(const Insn& in, std::size_t pc);
   void local_call(std::size_t pc, std::size_t target);
   void helper_call(HelperFn fn, std::size_t pc);
-  [[nodiscard]] std::optional<ArrayLayout> inlinable_lookup(const Insn& in, std::size_t pc, HelperFn fn) const;
+  [[nodiscard]] bool known_map_lookup(const Insn& in, std::size_t pc, HelperFn fn) const;
   void inline_array_lookup(const ArrayLayout& layout);
+  void direct_lookup_call();
   void callx(const Insn& in, std::size_t pc);
   void load(const Insn& in);
   void store(const Insn& in);
@@ -411,17 +412,32 @@ Result<void> Emitter::call(const Insn& in, std::size_t pc) {
   }
   const HelperProto* proto = helpers_.find(static_cast<std::uint32_t>(in.imm));
   if (proto == nullptr) return insn_error(Errc::unknown_helper, pc, "unknown helper id " + std::to_string(in.imm));
-  if (const auto layout = inlinable_lookup(in, pc, proto->fn)) {
-    inline_array_lookup(*layout);
-    return {};
+  if (known_map_lookup(in, pc, proto->fn)) {
+    if (const auto layout = array_layout(r1_lddw_[pc])) {
+      inline_array_lookup(*layout);
+      return {};
+    }
+    if (is_direct_lookup_map(r1_lddw_[pc])) {
+      direct_lookup_call();
+      return {};
+    }
   }
   helper_call(proto->fn, pc);
   return {};
 }
 
-std::optional<ArrayLayout> Emitter::inlinable_lookup(const Insn& in, std::size_t pc, HelperFn fn) const {
-  if (r1_lddw_.empty() || in.imm != BPF_FUNC_map_lookup_elem || !is_linux_map_lookup(fn)) return std::nullopt;
-  return array_layout(r1_lddw_[pc]);
+// ubee's bpf_map_lookup_elem with r1 known to be a lddw'ed map address (JitOptions::inline_map_lookups).
+bool Emitter::known_map_lookup(const Insn& in, std::size_t pc, HelperFn fn) const {
+  return !r1_lddw_.empty() && r1_lddw_[pc] != 0 && in.imm == BPF_FUNC_map_lookup_elem && is_linux_map_lookup(fn);
+}
+
+// Other maps skip the helper's dispatch: r1 (the map) and r2 (the key) are already direct_map_lookup's
+// arguments.
+void Emitter::direct_lookup_call() {
+  a_.mov(kAux, reinterpret_cast<std::uint64_t>(&direct_map_lookup));
+  a_.sub(x86::rsp, 8);
+  a_.call(kAux);
+  a_.add(x86::rsp, 8);
 }
 
 // r0 = base + index * stride for index = *(u32 *)r2 < max_entries, else null: the kernel's

@@ -78,6 +78,15 @@ std::optional<ArrayLayout> array_layout(std::uint64_t address) {
   return ArrayLayout{base, static_cast<std::uint32_t>(stride), map->max_entries()};
 }
 
+bool is_direct_lookup_map(std::uint64_t address) {
+  auto* map = reinterpret_cast<Map*>(address);
+  return address != 0 && is_live_map(map) && map->type() != BPF_MAP_TYPE_ARRAY;
+}
+
+std::uint64_t direct_map_lookup(std::uint64_t map, std::uint64_t key) {
+  return reinterpret_cast<std::uint64_t>(reinterpret_cast<Map*>(map)->lookup(reinterpret_cast<const void*>(key)));
+}
+
 bool is_linux_map_lookup(HelperFn fn) {
   static const HelperFn linux_lookup = [] {
     HelperRegistry linux;

@@ -27,6 +27,14 @@ struct ArrayLayout {
 // (checked through lookup(), the map's own answer), else nothing.
 std::optional<ArrayLayout> array_layout(std::uint64_t address);
 
+// Whether the map at `address` is live and not an array (those are inlined): its lookups may call
+// direct_map_lookup instead of the helper.
+bool is_direct_lookup_map(std::uint64_t address);
+
+// bpf_map_lookup_elem for a verified program and a known live map: Map::lookup() without the helper's checks
+// (map and key arguments, checked-mode regions) and without the abort test after it (lookups never abort).
+std::uint64_t direct_map_lookup(std::uint64_t map, std::uint64_t key);
+
 // Whether `fn` is ubee's bpf_map_lookup_elem (an embedder's registry may put another helper under id 1).
 bool is_linux_map_lookup(HelperFn fn);
 
