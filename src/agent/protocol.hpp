@@ -15,7 +15,7 @@
 //   agent -> CLI  hello     JSON {"pid": 123, "exe": "/usr/bin/ls", "injected": false}
 //   CLI -> agent  setup     JSON (below); SCM_RIGHTS carries fds: [0] a memfd holding the object file's bytes,
 //                           [1 + i] the shared region (Map::shared_fd()) of map "maps"[i]
-//   agent -> CLI  ready     JSON {"attached": ["prog: target", ...], "pending": ["prog: target", ...]}
+//   agent -> CLI  ready     JSON {"attached": ["prog: target (engine)", ...], "pending": [...]}
 //                           (pending: a uprobe in a library not loaded yet, attached when dlopen() loads it)
 //   agent -> CLI  error     text: why the setup failed (the CLI prints it, kills the target, exits non-zero)
 //   agent -> CLI  printk    text: one bpf_printk line, without its newline
@@ -24,9 +24,12 @@
 // The setup JSON:
 //   {"object": "path shown in messages",
 //    "maps": ["counts", "events", ...],                      // map names, in the order of fds [1...]
-//    "programs": [{"name": "count_calls",                    // the program's function name
-//                  "attach": "uprobe//abs/path/app:work",    // its SEC() name, relative paths made absolute
-//                  "verified": true}],                       // the CLI's verify() accepted it
+//    "programs": [{"name": "count_calls",                    // every program of the object, by function name
+//                  "target": "uprobe//abs/path/app:work",    // its SEC() name, relative uprobe paths made
+//                                                            // absolute (/proc/self/exe kept: the target itself)
+//                  "selected": true,                         // attach it (others: tail call targets)
+//                  "verified": true}],                       // the CLI's verify() accepted it: the agent
+//                                                            // verifies it again and JITs it
 //    "allow_unverified": false,                              // --unverified: run unverified programs (checked)
 //    "exit_on_error": true}                                  // after an error: _exit(127) (preload) or carry on
 //                                                               untraced (injected: never kill the target)
