@@ -183,7 +183,7 @@ void TraceSession::Impl::handle(Agent& a, const Message& m) {
       if (!j.is_discarded()) {
         for (const auto& s : j.value("attached", nlohmann::json::array())) event(pid, "attached", s.get<std::string>());
         for (const auto& s : j.value("pending", nlohmann::json::array()))
-          event(pid, "pending", s.get<std::string>() + " (attached when its library is loaded)");
+          event(pid, "pending", s.get<std::string>() + " (waits until a program or library loads it)");
       }
       ready = true;
       return;

@@ -4,10 +4,10 @@
 # clear errors, and an unprivileged run.
 # usage: trace_test.sh UBEE TRACE_TARGET TRACE_LIB BPF_DIR
 set -u
-ubee=$1
-target=$2
-lib=$3
-bpf=$4
+ubee=$(realpath "$1")
+target=$(realpath "$2")
+lib=$(realpath "$3")
+bpf=$(realpath "$4")
 work=$(mktemp -d)
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
@@ -78,6 +78,12 @@ expect_value "dlopen: library function calls" "$work/d.out" 3 7
 if grep -qE '^ubee: pid [0-9]+: count_lib_twice: uprobe/libtrace_lib.so:lib_twice$' "$work/d.out"; then pass
 else failed "dlopen: no late attachment reported: $(cat "$work/d.out")"; fi
 
+# ---- exec'd children: through a shell, each exec'd target's agent attaches the probe (a path relative to
+# ubee's directory); the shell's exit status is the last command's.
+(cd "$(dirname "$target")" && "$ubee" trace "$bpf/exec_counts.o" -- sh -c './trace_target calls 4; ./trace_target calls 3 2') > "$work/e.out" 2>&1
+expect_status "exec: status" 2 $?
+expect_value "exec: calls in both exec'd targets" "$work/e.out" 0 7
+
 # ---- arguments and return values: ring buffer records through --format, and bpf_printk lines.
 "$ubee" trace -o "$work/a.out" --format '%u %ld %ld %16s' "$bpf/args.o" -- "$target" args > "$work/a.target" 2>&1
 expect "args: target output" "$work/a.target" "args total 44"
@@ -122,6 +128,13 @@ if [ -x /bin/ls ]; then
   paths=$(grep -c '^paths: ' "$work/ls.out")
   if [ -n "$enter" ] && [ "$enter" -ge 1 ] && [ "$enter" = "$raw" ] && [ "$enter" = "$paths" ]; then pass
   else failed "ls: openat counts differ: enter '$enter', raw '$raw', records '$paths'"; fi
+fi
+
+# ---- python3: the file it opens is seen.
+if [ -x /usr/bin/python3 ]; then
+  "$ubee" trace --unverified -o "$work/py.out" --format '%s' "$bpf/opens.o" -- /usr/bin/python3 -c "open('$work/trace-open-libc').close()" 2>/dev/null
+  expect_status "python3: status" 0 $?
+  expect "python3: its open() seen" "$work/py.out" "$work/trace-open-libc"
 fi
 
 # ---- errors: one clear line and a non-zero status, never a hang.
