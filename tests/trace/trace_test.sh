@@ -105,6 +105,23 @@ expect "json: exit record" "$work/j.out" '{"code":3,"type":"exit"}'
 if jq -s -e '[.[] | select(.type=="maps")][0].maps.calls[0].formatted.value == 5' "$work/j.out" > /dev/null 2>&1; then pass
 else failed "json: maps record: $(cat "$work/j.out")"; fi
 
+# ---- perf buffers: one sample per call, in call order (one thread: one CPU slot at a time).
+"$ubee" trace -o "$work/p.out" --format '%x %u' "$bpf/perf.o" -- "$target" calls 3 > /dev/null 2>&1
+samples=$(grep -c '^abcd ' "$work/p.out")
+if [ "$samples" = 3 ]; then pass; else failed "perf: $samples samples, want 3: $(cat "$work/p.out")"; fi
+expect "perf: first sample" "$work/p.out" "abcd 0"
+expect "perf: last sample" "$work/p.out" "abcd 2"
+
+# ---- --unverified: uprobes on the checked interpreter count the same.
+"$ubee" trace --unverified "$bpf/counts.o" -- "$target" calls 250 > "$work/u.out" 2>/dev/null
+expect_value "unverified: work()" "$work/u.out" 0 250
+if grep -qE '^ubee: pid [0-9]+: count_work: uprobe//proc/self/exe:work \(checked interpreter\)$' "$work/u.out"; then pass
+else failed "unverified: engine not reported: $(head -3 "$work/u.out")"; fi
+
+# ---- a command killed by a signal: ubee's status is the shell's 128 + signal.
+"$ubee" trace --unverified "$bpf/opens.o" -- sh -c 'kill -KILL $$' > /dev/null 2>&1
+expect_status "signal: 128 + SIGKILL" 137 $?
+
 # ---- syscalls: every openat with its path, the raw `syscall` instruction's included (the tracepoint
 # programs read their context, which the verifier does not model yet: --unverified).
 touch "$work/trace-open-libc" "$work/trace-open-raw"
@@ -155,6 +172,12 @@ check_error "missing object" "does not exist" -- "$ubee" trace "$work/missing.o"
 check_error "missing command" "cannot run '$work/no-such-command'" -- "$ubee" trace "$bpf/counts.o" -- "$work/no-such-command"
 check_error "unknown program" "no program named 'nope'" -- "$ubee" trace --program nope "$bpf/counts.o" -- "$target"
 check_error "bad format" "--format: unknown conversion" -- "$ubee" trace --format '%q' "$bpf/args.o" -- "$target" args
+check_error "no hook section" "has no program with a hook section" -- "$ubee" trace "$bpf/no_hooks.o" -- "$target"
+# A static program never loads the agent: ubee says so when it exits (ldconfig is static on Debian).
+if [ -x /sbin/ldconfig ] && ! ldd /sbin/ldconfig > /dev/null 2>&1; then
+  check_error "static target" "exited with status 0 before an agent attached the programs" \
+    -- "$ubee" trace "$bpf/counts.o" -- /sbin/ldconfig --version
+fi
 mkdir "$work/lonely" && cp "$ubee" "$work/lonely/ubee"
 check_error "agent missing" "libubee-agent.so is not next to the ubee binary" -- "$work/lonely/ubee" trace "$bpf/counts.o" -- "$target"
 
