@@ -5,7 +5,7 @@
 
 #include "agent.hpp"
 
-extern "C" void* dlopen(const char* file, int mode) {
+extern "C" __attribute__((visibility("default"))) void* dlopen(const char* file, int mode) {
   using DlopenFn = void* (*)(const char*, int);
   static const auto real = reinterpret_cast<DlopenFn>(dlsym(RTLD_NEXT, "dlopen"));
   void* handle = real != nullptr ? real(file, mode) : nullptr;
