@@ -26,6 +26,7 @@ struct TraceArgs {
   std::string output;                 // -o: ubee's output there instead of standard output
   bool json = false;
   bool unverified = false;
+  int pid = 0;                        // --pid: inject the agent into this running process instead
   std::vector<std::string> command;
 };
 
@@ -67,13 +68,14 @@ class TraceSession {
   TraceSession(const TraceSession&) = delete;
   TraceSession& operator=(const TraceSession&) = delete;
 
-  // Starts the command and waits until its agent attached the programs (or fails, killing the command).
+  // Starts the command (or injects the agent into --pid) and waits until its agent attached the programs;
+  // fails otherwise, killing a command it started.
   void start();
   // Handles agents' messages for up to `timeout_ms`; false once the command has exited.
   bool step(int timeout_ms);
   // Reads the messages still queued (after the command exited).
   void drain();
-  // The command's exit status as a shell reports it (128 + signal when killed).
+  // The command's exit status as a shell reports it (128 + signal when killed); 0 for --pid.
   [[nodiscard]] int exit_code() const;
 
   struct Impl;

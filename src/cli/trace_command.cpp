@@ -34,11 +34,12 @@ void dump_maps(const Object& object, TraceOutput& out) {
 }
 
 int run_trace(const TraceArgs& args) {
+  if (args.command.empty() == (args.pid == 0)) fail("give either a command to run (after --) or --pid PID");
   if (!args.format.empty())
     if (auto r = check_record_format(args.format); !r) fail(r.error());
   if (args.unverified)
     fmt::print(stderr, "ubee: warning: --unverified: the programs are not verified; they run on the checked "
-                       "interpreter inside '{}'\n", args.command[0]);
+                       "interpreter inside the traced process\n");
   HelperRegistry helpers;  // the CLI's object only creates the maps: no program of it runs here
   add_linux_helpers(helpers);
   agent::add_attach_cookie_helper(helpers);
@@ -74,7 +75,10 @@ void add_trace_command(CLI::App& app) {
       "trace", "Run a command with an object's uprobes and syscall tracepoints attached inside it; print its "
                "bpf_printk lines and ring/perf buffer records while it runs and its maps when it ends");
   cmd->add_option("object", args->object, "eBPF ELF object")->required()->check(CLI::ExistingFile);
-  cmd->add_option("command", args->command, "The command to trace, after --")->required();
+  cmd->add_option("command", args->command, "The command to trace, after --");
+  cmd->add_option("--pid", args->pid, "Trace this running process instead (the agent is loaded into it with "
+                                      "ptrace; Ctrl-C ends the trace)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--program", args->programs, "Attach only this program (repeatable; default: every program "
                                                "whose section names a hook)")
       ->allow_extra_args(false);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,11 +18,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "../agent/protocol.hpp"
 #include "cli.hpp"
+#include "inject.hpp"
 #include "trace.hpp"
 
 namespace ubee::cli {
@@ -57,17 +62,6 @@ std::string preload_value(const std::string& library) {
   return value;
 }
 
-int make_listener(std::string& name) {
-  std::random_device random;
-  name = fmt::format("ubee-trace-{}-{}-{:08x}", getuid(), getpid(), random());
-  const int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  sockaddr_un address;
-  const socklen_t length = agent::abstract_address(name, address);
-  if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(s, 64) != 0)
-    fail(std::string("cannot listen for the agent: ") + std::strerror(errno));
-  return s;
-}
-
 int object_memfd(const std::string& path) {
   auto bytes = read_file(path);
   if (!bytes) fail(bytes.error());
@@ -77,12 +71,41 @@ int object_memfd(const std::string& path) {
   return fd;
 }
 
+// The real uid of a running process: the agent injected there names its socket with it.
+unsigned process_uid(int pid) {
+  std::FILE* f = std::fopen(fmt::format("/proc/{}/status", pid).c_str(), "r");
+  if (f == nullptr) fail(fmt::format("no process {}", pid));
+  char line[256];
+  unsigned uid = 0;
+  bool found = false;
+  while (!found && std::fgets(line, sizeof line, f) != nullptr) found = std::sscanf(line, "Uid: %u", &uid) == 1;
+  std::fclose(f);
+  if (!found) fail(fmt::format("cannot read the owner of process {}", pid));
+  return uid;
+}
+
+int bind_listener(const std::string& name) {
+  const int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  sockaddr_un address;
+  const socklen_t length = agent::abstract_address(name, address);
+  if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(s, 64) != 0)
+    fail("cannot listen for the agent on @" + name + ": " + std::strerror(errno));
+  return s;
+}
+
+volatile sig_atomic_t interrupted = 0;
+
 std::string status_text(int status) {
   if (WIFSIGNALED(status)) return fmt::format("was killed by signal {}", WTERMSIG(status));
   return fmt::format("exited with status {}", WEXITSTATUS(status));
 }
 
 }  // namespace
+
+// inject.cpp defines the injector; this weak stand-in keeps `ubee trace` linking in a tree without it.
+__attribute__((weak)) Result<void> inject_agent(pid_t, const std::string&) {
+  return make_error(Errc::unsupported, "--pid: this build has no injector");
+}
 
 struct TraceSession::Impl {
   const Object& object;
@@ -91,6 +114,8 @@ struct TraceSession::Impl {
   TraceOutput& out;
   int listener = -1;
   std::string socket_name;
+  unsigned agent_uid = getuid();  // the uid agents must run as
+  int pidfd = -1;                 // --pid: readable when the process exits
   int object_fd = -1;
   pid_t child = -1;
   bool exited = false;
@@ -103,6 +128,8 @@ struct TraceSession::Impl {
       : object(o), programs(std::move(p)), args(a), out(w) {}
 
   void spawn();
+  void inject();
+  void wait_ready(const std::function<bool()>& gone);
   void accept_agents();
   bool read_agent(Agent& a);
   void handle(Agent& a, const Message& m);
@@ -154,7 +181,8 @@ void TraceSession::Impl::event(int pid, const std::string& kind, const std::stri
 }
 
 void TraceSession::Impl::send_setup(Agent& a) {
-  nlohmann::json setup{{"object", args.object}, {"allow_unverified", args.unverified}, {"exit_on_error", true}};
+  // An injected agent never kills the process it was loaded into.
+  nlohmann::json setup{{"object", args.object}, {"allow_unverified", args.unverified}, {"exit_on_error", args.pid == 0}};
   std::vector<int> fds{object_fd};
   nlohmann::json maps = nlohmann::json::array();
   for (const auto& m : object.maps()) {
@@ -213,7 +241,8 @@ void TraceSession::Impl::accept_agents() {
     ucred cred{};
     socklen_t length = sizeof cred;
     // Only the command's user may ask for the programs and maps (anyone can connect to an abstract name).
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0 || cred.uid != getuid()) {
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0 || cred.uid != agent_uid ||
+        (args.pid != 0 && cred.pid != args.pid)) {
       close(fd);
       continue;
     }
@@ -251,6 +280,10 @@ bool TraceSession::Impl::poll_once(int timeout_ms) {
 }
 
 void TraceSession::Impl::reap(bool wait) {
+  if (pidfd >= 0 && !exited) {
+    pollfd p{pidfd, POLLIN, 0};
+    exited = poll(&p, 1, 0) > 0 || interrupted;
+  }
   if (exited || child <= 0) return;
   if (waitpid(child, &status, wait ? 0 : WNOHANG) == child) exited = true;
 }
@@ -269,32 +302,86 @@ TraceSession::~TraceSession() {
   for (const Agent& a : impl_->agents) close(a.fd);
   if (impl_->listener >= 0) close(impl_->listener);
   if (impl_->object_fd >= 0) close(impl_->object_fd);
+  if (impl_->pidfd >= 0) close(impl_->pidfd);
+}
+
+// Serves agents until the first one attached everything, failed, or cannot come any more (`gone`).
+void TraceSession::Impl::wait_ready(const std::function<bool()>& gone) {
+  const auto deadline = std::chrono::steady_clock::now() + kAttachTimeout;
+  while (!ready && !error) {
+    poll_once(50);
+    if (!ready && !error && gone()) {
+      poll_once(0);  // a last message (its error) may be queued
+      if (ready || error) break;
+      fail(args.pid != 0 ? fmt::format("the agent did not connect from process {}", args.pid)
+                         : "'" + args.command[0] + "' " + status_text(status) +
+                               " before an agent attached the programs (LD_PRELOAD has no effect on static and "
+                               "set-user-ID programs)");
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill_child();
+      fail(args.pid != 0 ? "the injected agent did not attach the programs within 20 s"
+                         : "no agent attached the programs within 20 s (is '" + args.command[0] +
+                               "' a static or set-user-ID program?)");
+    }
+  }
+  if (error) {
+    kill_child();
+    fail(*error);
+  }
+}
+
+// The injected agent's constructor runs inside the dlopen() that inject_agent() makes the process call, and
+// waits there for its setup: the injection runs on its own thread while this one serves the socket.
+void TraceSession::Impl::inject() {
+  agent_uid = process_uid(args.pid);
+  pidfd = static_cast<int>(syscall(SYS_pidfd_open, args.pid, 0));
+  if (pidfd < 0) fail(fmt::format("cannot watch process {}: {}", args.pid, std::strerror(errno)));
+  const std::string library = agent_library();
+  std::optional<Result<void>> injected;
+  std::mutex mutex;
+  std::thread injector([&] {
+    auto r = inject_agent(args.pid, library);
+    std::lock_guard lock(mutex);
+    injected = std::move(r);
+  });
+  const auto failed = [&] {
+    std::lock_guard lock(mutex);
+    return injected.has_value() && !injected->ok();
+  };
+  try {
+    wait_ready([&] { return failed(); });
+  } catch (...) {
+    injector.join();
+    if (failed()) fail(injected->error());
+    throw;
+  }
+  injector.join();
+  if (!injected->ok()) fail(injected->error());
+  // Ctrl-C ends the trace (the process goes on, its probes stay: the agent has no way back yet).
+  struct sigaction action{};
+  action.sa_handler = [](int) { interrupted = 1; };
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
 }
 
 void TraceSession::start() {
   Impl& s = *impl_;
-  s.listener = make_listener(s.socket_name);
+  if (s.args.pid != 0) {
+    s.socket_name = agent::agent_socket_name(process_uid(s.args.pid), s.args.pid);
+    s.listener = bind_listener(s.socket_name);
+    s.object_fd = object_memfd(s.args.object);
+    return s.inject();
+  }
+  std::random_device random;
+  s.socket_name = fmt::format("ubee-trace-{}-{}-{:08x}", getuid(), getpid(), random());
+  s.listener = bind_listener(s.socket_name);
   s.object_fd = object_memfd(s.args.object);
   s.spawn();
-  const auto deadline = std::chrono::steady_clock::now() + kAttachTimeout;
-  while (!s.ready && !s.error) {
-    s.poll_once(50);
+  s.wait_ready([&s] {
     s.reap(false);
-    if (s.exited && !s.ready && !s.error) {
-      s.poll_once(0);  // a last message (its error) may be queued
-      if (s.ready || s.error) break;
-      fail("'" + s.args.command[0] + "' " + status_text(s.status) +
-           " before an agent attached the programs (LD_PRELOAD has no effect on static and set-user-ID programs)");
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      s.kill_child();
-      fail("no agent attached the programs within 20 s (is '" + s.args.command[0] + "' a static or set-user-ID program?)");
-    }
-  }
-  if (s.error) {
-    s.kill_child();
-    fail(*s.error);
-  }
+    return s.exited;
+  });
 }
 
 bool TraceSession::step(int timeout_ms) {
@@ -309,6 +396,7 @@ void TraceSession::drain() {
 }
 
 int TraceSession::exit_code() const {
+  if (impl_->args.pid != 0) return 0;
   const int status = impl_->status;
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }

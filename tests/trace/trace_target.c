@@ -98,6 +98,13 @@ static int args(void) {
   return 0;
 }
 
+// Waits for a line on standard input (the test injects the agent meanwhile), then calls work() n times.
+static int after_input(long n) {
+  char line[64];
+  if (fgets(line, sizeof line, stdin) == NULL) return 3;
+  return calls(n);
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "calls";
   const char* arg = argc > 2 ? argv[2] : "10";
@@ -109,6 +116,7 @@ int main(int argc, char** argv) {
   else if (strcmp(mode, "open") == 0) status = opens(arg);
   else if (strcmp(mode, "dlopen") == 0) status = dlopened(arg);
   else if (strcmp(mode, "args") == 0) status = args();
+  else if (strcmp(mode, "stdin") == 0) status = after_input(atol(arg));
   else status = 64;
   // A known exit status the trace must not change.
   return status != 0 ? status : (argc > 3 ? atoi(argv[3]) : 0);

@@ -154,6 +154,32 @@ if [ -x /usr/bin/python3 ]; then
   expect "python3: its open() seen" "$work/py.out" "$work/trace-open-libc"
 fi
 
+# ---- --pid: the agent injected into a running process (blocked in read()), which then calls work() 77 times;
+# the trace ends when the process exits.
+mkfifo "$work/in"
+"$target" stdin 77 < "$work/in" > "$work/pid.target" 2>&1 &
+tpid=$!
+exec 3> "$work/in"
+timeout 60 "$ubee" trace --pid "$tpid" "$bpf/counts.o" > "$work/pid.out" 2>&1 &
+upid=$!
+for _ in $(seq 100); do
+  grep -q "count_work: uprobe//proc/self/exe:work (jit)" "$work/pid.out" 2> /dev/null && break
+  kill -0 "$upid" 2> /dev/null || break
+  sleep 0.1
+done
+echo go >&3
+exec 3>&-
+wait "$upid"
+pid_status=$?
+wait "$tpid"
+if grep -q "ptrace not permitted" "$work/pid.out"; then
+  echo "note: --pid skipped: $(cat "$work/pid.out")"
+else
+  expect_status "pid: ubee status" 0 "$pid_status"
+  expect "pid: target output" "$work/pid.target" "calls 77 sum 8855"
+  expect_value "pid: calls after injection" "$work/pid.out" 0 77
+fi
+
 # ---- errors: one clear line and a non-zero status, never a hang.
 check_error() {  # check_error NAME FRAGMENT -- CMD...
   local name=$1 want=$2
@@ -172,6 +198,8 @@ check_error "missing object" "does not exist" -- "$ubee" trace "$work/missing.o"
 check_error "missing command" "cannot run '$work/no-such-command'" -- "$ubee" trace "$bpf/counts.o" -- "$work/no-such-command"
 check_error "unknown program" "no program named 'nope'" -- "$ubee" trace --program nope "$bpf/counts.o" -- "$target"
 check_error "bad format" "--format: unknown conversion" -- "$ubee" trace --format '%q' "$bpf/args.o" -- "$target" args
+check_error "pid and command" "give either a command to run (after --) or --pid PID" \
+  -- "$ubee" trace --pid 1 "$bpf/counts.o" -- "$target"
 check_error "no hook section" "has no program with a hook section" -- "$ubee" trace "$bpf/no_hooks.o" -- "$target"
 # A static program never loads the agent: ubee says so when it exits (ldconfig is static on Debian).
 if [ -x /sbin/ldconfig ] && ! ldd /sbin/ldconfig > /dev/null 2>&1; then
