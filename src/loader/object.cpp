@@ -142,7 +142,10 @@ Result<void> Object::fill_initial_slots() {
 // unknown strong extern.
 Result<void> Object::fill_kconfig() {
   if (spec_.kconfig.empty()) return {};
-  auto map = find_map(".kconfig");
+  // The map is named as libbpf names it, "<object prefix>.kconfig" (internal_map_name), not ".kconfig".
+  std::shared_ptr<Map> map;
+  for (const auto& m : maps_)
+    if (m->spec().name.ends_with(".kconfig")) map = m;
   const std::uint32_t zero = 0;
   auto* value = map ? static_cast<std::uint8_t*>(map->lookup(&zero)) : nullptr;
   if (value == nullptr) return make_error(Errc::invalid_argument, "kconfig externs without a .kconfig map");
