@@ -6,6 +6,7 @@
 #include <csetjmp>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -78,6 +79,15 @@ ubee_test_call_first:
         ret
         .size ubee_test_call_first, . - ubee_test_call_first
 
+        .globl ubee_test_call_second
+        .type ubee_test_call_second, @function
+ubee_test_call_second:
+        movl %edi, %ecx
+        call ubee_test_seven
+        addl %ecx, %eax
+        ret
+        .size ubee_test_call_second, . - ubee_test_call_second
+
         .globl ubee_test_jump_first
         .type ubee_test_jump_first, @function
 ubee_test_jump_first:
@@ -98,6 +108,7 @@ int ubee_test_back_jump(int n);
 int ubee_test_rip_load(int n);
 int ubee_test_sign(int n);
 int ubee_test_call_first(int n);
+int ubee_test_call_second(int n);
 int ubee_test_jump_first(int n);
 
 // noipa: the compiler may neither inline these nor assume anything about them across calls.
@@ -114,6 +125,13 @@ int ubee_test_jump_first(int n);
   return n * 3;
 }
 [[gnu::noipa]] long probed_outer(long n) { return probed_thrower(n) + 1; }
+[[gnu::noipa]] long probed_rethrower(long n) {
+  try {
+    return probed_outer(n);
+  } catch (...) {
+    throw;
+  }
+}
 [[gnu::noipa]] long probed_catcher(long n) {
   try {
     return probed_outer(-n);
@@ -324,16 +342,19 @@ TEST(AttachProbe, DeepRecursionPairsEveryEntryWithItsReturn) {
   EXPECT_LE(ubee::attach::pending_returns(), pending);
 }
 
+// Six probed frames deep, then longjmp back here.
+[[gnu::noipa]] void jump_out_of_probed_frames() {
+  std::jmp_buf buffer;
+  if (setjmp(buffer) == 0) probed_jumper(&buffer, 5);
+}
+
 TEST(AttachProbe, LongjmpOutOfProbedFrames) {
   std::atomic<long> entries{0}, returns{0};
   Seen add;
   ScopedProbe e(address_of(probed_jumper), ProbeKind::entry, count, &entries);
   ScopedProbe r(address_of(probed_jumper), ProbeKind::ret, count, &returns);
   ScopedProbe a(address_of(probed_add), ProbeKind::ret, record_return, &add);
-  for (int round = 0; round < 50; ++round) {
-    std::jmp_buf buffer;
-    if (setjmp(buffer) == 0) probed_jumper(&buffer, 5);
-  }
+  for (int round = 0; round < 50; ++round) jump_out_of_probed_frames();
   EXPECT_EQ(entries.load(), 50 * 6);
   EXPECT_EQ(returns.load(), 0);  // every frame was left by longjmp
   // Each round's first entry discarded the previous round's six stale entries (their slots are at or below
@@ -368,6 +389,57 @@ TEST(AttachProbe, ExceptionThroughReturnProbedFrames) {
   EXPECT_LE(ubee::attach::pending_returns(), pending);
 }
 
+TEST(AttachProbe, RethrownExceptionThroughReturnProbedFrames) {
+  Seen rethrower, thrower;
+  ScopedProbe r(address_of(probed_rethrower), ProbeKind::ret, record_return, &rethrower);
+  ScopedProbe t(address_of(probed_thrower), ProbeKind::ret, record_return, &thrower);
+  for (int round = 0; round < 3; ++round) {
+    try {
+      probed_rethrower(-7);
+      ADD_FAILURE() << "no exception";
+    } catch (const std::runtime_error& error) {
+      EXPECT_STREQ(error.what(), "negative -7");
+    }
+  }
+  std::exception_ptr saved;
+  try {
+    probed_rethrower(-8);
+  } catch (...) {
+    saved = std::current_exception();
+  }
+  try {
+    std::rethrow_exception(saved);
+  } catch (const std::runtime_error& error) {
+    EXPECT_STREQ(error.what(), "negative -8");
+  }
+  EXPECT_EQ(rethrower.calls.load(), 0);
+  EXPECT_EQ(probed_rethrower(5), 16);
+  EXPECT_EQ(rethrower.values, (std::vector<long>{16}));
+  EXPECT_EQ(thrower.values, (std::vector<long>{15}));
+}
+
+// A handler that calls the function it probes: the inner call runs unprobed instead of recursing forever.
+void calls_probed_add(pt_regs*, void* cookie) {
+  static_cast<std::atomic<long>*>(cookie)->fetch_add(probed_add(1, 0), std::memory_order_relaxed);
+}
+
+TEST(AttachProbe, ProbesHitInsideHandlersRunUnprobed) {
+  std::atomic<long> calls{0};
+  ScopedProbe probe(address_of(probed_add), ProbeKind::entry, calls_probed_add, &calls);
+  EXPECT_EQ(probed_add(2, 2), 4);
+  EXPECT_EQ(probed_add(3, 3), 6);
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST(AttachProbe, ThreadsExitWithReturnProbesArmed) {
+  std::atomic<long> returns{0};
+  ScopedProbe probe(address_of(probed_triangle), ProbeKind::ret, count, &returns);
+  for (int round = 0; round < 20; ++round) {
+    std::thread([] { EXPECT_EQ(probed_triangle(300), 45150); }).join();  // its shadow stack grows, then goes
+  }
+  EXPECT_EQ(returns.load(), 20 * 301);
+}
+
 TEST(AttachProbe, RefusesWhatCannotBeDisplaced) {
   const std::string short_error = error_of(address_of(ubee_test_too_short));
   EXPECT_NE(short_error.find("ubee_test_too_short+0x0"), std::string::npos) << short_error;
@@ -387,16 +459,19 @@ TEST(AttachProbe, RefusesOverlappingPatches) {
 }
 
 TEST(AttachProbe, RelocatesRipRelativeBranchAndCallInstructions) {
-  Seen rip, sign, call, jump;
+  Seen rip, sign, call, jump, second;
   ScopedProbe a(address_of(ubee_test_rip_load), ProbeKind::entry, record_entry, &rip);
   ScopedProbe b(address_of(ubee_test_sign), ProbeKind::entry, record_entry, &sign);
   ScopedProbe c(address_of(ubee_test_call_first), ProbeKind::ret, record_return, &call);
   ScopedProbe d(address_of(ubee_test_jump_first), ProbeKind::entry, record_entry, &jump);
+  ScopedProbe e(address_of(ubee_test_call_second), ProbeKind::ret, record_return, &second);
   EXPECT_EQ(ubee_test_rip_load(2), 42);
   EXPECT_EQ(ubee_test_sign(5), 1);
   EXPECT_EQ(ubee_test_sign(-5), -1);
   EXPECT_EQ(ubee_test_call_first(3), 10);
   EXPECT_EQ(ubee_test_jump_first(4), 11);
+  EXPECT_EQ(ubee_test_call_second(5), 12);  // the call is relocated after another instruction
+  EXPECT_EQ(second.values, (std::vector<long>{12}));
   EXPECT_EQ(rip.calls.load(), 1);
   EXPECT_EQ(sign.calls.load(), 2);
   EXPECT_EQ(jump.calls.load(), 1);

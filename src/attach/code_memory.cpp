@@ -99,8 +99,17 @@ Result<std::uintptr_t> new_chunk(std::uintptr_t near) {
   return make_error(Errc::unsupported, "no free address space for trampolines within 2 GiB of the probed code");
 }
 
+// Reopened in a forked child: the parent's descriptor would write into the parent.
 int mem_fd() {
-  static const int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+  static std::mutex mutex;
+  static int fd = -1;
+  static pid_t owner = 0;
+  std::lock_guard lock(mutex);
+  if (owner != getpid()) {
+    if (fd >= 0) close(fd);
+    fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+    owner = getpid();
+  }
   return fd;
 }
 
@@ -126,10 +135,11 @@ Result<std::uintptr_t> allocate_code(std::uintptr_t near, std::size_t size) {
 }
 
 Result<void> write_code(std::uintptr_t address, std::span<const std::uint8_t> bytes) {
-  if (mem_fd() < 0) return make_error(Errc::permission_denied, std::string("opening /proc/self/mem: ") + std::strerror(errno));
+  const int fd = mem_fd();
+  if (fd < 0) return make_error(Errc::permission_denied, std::string("opening /proc/self/mem: ") + std::strerror(errno));
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = pwrite(mem_fd(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(address + done));
+    const ssize_t n = pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(address + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0)
       return make_error(Errc::permission_denied,

@@ -93,13 +93,15 @@ void append_u32(std::vector<std::uint8_t>& out, std::uint32_t value) {
 
 // call target, with the return address the original call pushes (the instruction after the displaced bytes):
 // lea rsp,[rsp-8]; push rax; mov rax,imm64; mov [rsp+8],rax; pop rax; jmp target. No flag is touched.
-void append_call(std::vector<std::uint8_t>& out, std::uintptr_t at, std::uintptr_t return_to, std::uintptr_t target) {
+// `base` is the run-time address of out[0].
+void append_call(std::vector<std::uint8_t>& out, std::uintptr_t base, std::uintptr_t return_to,
+                 std::uintptr_t target) {
   const std::uint8_t head[] = {0x48, 0x8d, 0x64, 0x24, 0xf8, 0x50, 0x48, 0xb8};
   out.insert(out.end(), std::begin(head), std::end(head));
   append_u64(out, return_to);
   const std::uint8_t tail[] = {0x48, 0x89, 0x44, 0x24, 0x08, 0x58};
   out.insert(out.end(), std::begin(tail), std::end(tail));
-  append_jump(out, at + out.size(), target);
+  append_jump(out, base + out.size(), target);
 }
 
 // jcc target as `jcc +2; jmp +14; jmp [rip+0]; .quad target`: no condition to invert, any distance.
@@ -117,7 +119,7 @@ Result<void> append_relocated(std::vector<std::uint8_t>& out, const Insn& insn, 
   if (target && insn.z.mnemonic == ZYDIS_MNEMONIC_JMP) {
     append_jump(out, here, *target);
   } else if (target && insn.z.mnemonic == ZYDIS_MNEMONIC_CALL) {
-    append_call(out, here, end_of(insn), *target);
+    append_call(out, destination, end_of(insn), *target);
   } else if (target) {
     append_jcc(out, insn, *target);
   } else {
