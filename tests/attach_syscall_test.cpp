@@ -151,6 +151,38 @@ TEST(SyscallInterception, RawSyscallInstruction) {
   EXPECT_EQ(r.v[9], 1);
 }
 
+// libc's getppid is `mov eax, 110; syscall`: once hot it is rewritten to jump to its stub (no more SIGSYS),
+// and calls stay counted exactly, with the same ip, before, during and after the rewrite.
+TEST(SyscallInterception, HotLibcSiteIsRewrittenAndStillExact) {
+  const Report r = run_intercepted([](long* v) {
+    getppid();
+    const auto ret = static_cast<std::uintptr_t>(g_seen.entry_ip[SYS_getppid]);
+    const auto* site = reinterpret_cast<const volatile unsigned char*>(ret - 7);
+    v[0] = site[0];  // before: mov eax, imm32
+    long calls = 1;
+    for (int i = 0; i < 2000 && site[0] != 0xe9; ++i, ++calls) {
+      getppid();
+      if (i > 20) usleep(1000);
+    }
+    v[1] = site[0];  // after: jmp rel32
+    const long before = entries(SYS_getppid);
+    for (int i = 0; i < 1000; ++i) getppid();
+    v[2] = entries(SYS_getppid) - before, v[3] = exits(SYS_getppid) - before;
+    v[4] = static_cast<std::uintptr_t>(g_seen.entry_ip[SYS_getppid]) == ret;
+    v[5] = static_cast<std::uintptr_t>(g_seen.exit_ip[SYS_getppid]) == ret;
+    v[6] = entries(SYS_getppid) - calls - 1000, v[7] = static_cast<long>(g_seen.result[SYS_getppid]);
+    return 0;
+  });
+  EXPECT_EQ(r.v[0], 0xb8);
+  EXPECT_EQ(r.v[1], 0xe9);
+  EXPECT_EQ(r.v[2], 1000);
+  EXPECT_EQ(r.v[3], 1000);
+  EXPECT_EQ(r.v[4], 1);
+  EXPECT_EQ(r.v[5], 1);
+  EXPECT_EQ(r.v[6], 0);
+  EXPECT_EQ(r.v[7], getpid());
+}
+
 TEST(SyscallInterception, EightThreadsCountedExactly) {
   const Report r = run_intercepted([](long* v) {
     std::vector<std::thread> threads;

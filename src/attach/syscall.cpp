@@ -16,11 +16,13 @@
 //     intercepted, with the selector at BLOCK).
 //   - exit, exit_group, and execve when it succeeds never return: only on_entry runs, as with the kernel's
 //     sys_exit tracepoint. Dispatch is switched off by execve, so the new image runs unintercepted.
+// Hot sites of the shape `mov eax, NR; syscall` are then rewritten (syscall_rewrite.hpp) to jump to an entry
+// stub that runs on_entry and continues into the same exit stub, without a signal.
 // While a handler runs the thread's selector is ALLOW, so the handler's own calls go straight to the kernel.
 // ubee's own calls go through raw_syscall in the allowed region, which works whatever the selector says.
 //
-// Threads that exist at start (or stop) are reached with tgkill(SIGSYS); the handler tells such a request from
-// a dispatched call by si_code. Limits: a thread with SIGSYS blocked is switched when it unblocks it; signal
+// Threads that exist at start (or stop) are reached with tgkill(SIGRTMAX - 1) (syscall_threads.hpp). Limits:
+// a thread with that signal blocked is switched when it unblocks it; signal
 // handlers interrupting a running handler run unintercepted; the application may not take SIGSYS over (its
 // rt_sigaction for SIGSYS is answered 0 and not made) nor change dispatch itself, and SIGSYS is never blocked
 // (syscall_emulate.hpp: a dispatched call with SIGSYS blocked would kill the process).
@@ -35,9 +37,11 @@
 #include <atomic>
 #include <cerrno>
 #include <mutex>
+#include <string>
 
 #include "attach/syscall_code.hpp"
 #include "attach/syscall_emulate.hpp"
+#include "attach/syscall_rewrite.hpp"
 #include "attach/syscall_threads.hpp"
 #include "helpers/safe_copy.hpp"
 #include "ubee/attach.hpp"
@@ -79,8 +83,10 @@ void disable_this_thread() {
 // Back to BLOCK after a handler, unless dispatch is off for this thread.
 void leave_handler() { t_selector = t_enabled ? SYSCALL_DISPATCH_FILTER_BLOCK : SYSCALL_DISPATCH_FILTER_ALLOW; }
 
+// Handlers run for intercepted threads only: a rewritten site is also run by threads that are not (the
+// rewriter, threads after stop).
 void run(const std::atomic<Handler>& handler, pt_regs* regs) {
-  if (!g_active.load(std::memory_order_acquire)) return;
+  if (!t_enabled || !g_active.load(std::memory_order_acquire)) return;
   if (const Handler h = handler.load(std::memory_order_acquire)) h(regs, g_cookie.load(std::memory_order_relaxed));
 }
 
@@ -132,25 +138,32 @@ void dispatch(ucontext_t* context) {
   run(g_on_entry, &regs);
   if (const auto answer = detail::emulate(regs, context)) return complete_here(regs, g, *answer);
   const unsigned long tagged = regs.orig_rax | (private_child(regs) ? detail::kPrivateChild : 0);
-  if (const std::uintptr_t stub = detail::site_stub(regs.rip, tagged))
-    g[REG_RIP] = static_cast<greg_t>(stub);
-  else
-    complete_here(regs, g, make_call_here(regs));
+  const detail::SiteStub stub = detail::site_stub(regs.rip, tagged);
+  if (stub.address == 0) return complete_here(regs, g, make_call_here(regs));
+  g[REG_RIP] = static_cast<greg_t>(stub.address);
+  detail::consider_rewrite(regs.rip, tagged, stub.hits);
 }
 
-// A tgkill from start or stop: switch this thread to the current state.
+// A request from start or stop: switch this thread to the current state.
 void serve_request() {
-  if (g_active.load(std::memory_order_acquire)) enable_this_thread();
+  const bool wanted = g_active.load(std::memory_order_acquire) && !detail::is_rewriter_thread();
+  if (wanted) enable_this_thread();
   else if (t_enabled) disable_this_thread();
   detail::request_served();
 }
 
 void on_sigsys(int, siginfo_t* info, void* context) {
+  if (info->si_code != kSysUserDispatch) return;  // someone's kill(SIGSYS): nothing to do
   t_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
   const int saved_errno = errno;  // handlers may change it; the interrupted code may be reading it
-  if (info->si_code == kSysUserDispatch) dispatch(static_cast<ucontext_t*>(context));
-  else serve_request();
+  dispatch(static_cast<ucontext_t*>(context));
   errno = saved_errno;
+  leave_handler();
+}
+
+void on_request(int, siginfo_t*, void*) {
+  t_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
+  serve_request();
   leave_handler();
 }
 
@@ -159,6 +172,16 @@ void adopt_child(bool own_memory) {
   if (own_memory) detail::make_region_private();
   if (g_active.load(std::memory_order_acquire)) enable_this_thread();
   else t_enabled = false;
+}
+
+// Called by the entry trampoline of a rewritten site, before its call.
+void entry_hook(pt_regs* regs) {
+  t_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
+  const int saved_errno = errno;
+  regs->rax = static_cast<unsigned long>(-ENOSYS);  // as on the SIGSYS path: the kernel's value on entry
+  run(g_on_entry, regs);
+  errno = saved_errno;
+  leave_handler();
 }
 
 // Called by the exit trampoline, after the stub's call returned.
@@ -173,14 +196,15 @@ void exit_hook(pt_regs* regs) {
   leave_handler();
 }
 
-Result<void> install_sigsys_handler() {
+// With sigreturn from the allowed range: the handler returns with the selector at BLOCK.
+Result<void> install_handler(int sig, void (*handler)(int, siginfo_t*, void*)) {
   // Every asynchronous signal waits while the handler runs; synchronous ones (a fault in a handler, a probe's
   // trap) must not be blocked, or the kernel would kill the process instead of delivering them.
   std::uint64_t mask = ~0ULL;
   for (const int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) mask &= ~detail::signal_bit(s);
-  const detail::KernelSigaction action{on_sigsys, SA_SIGINFO | SA_RESTART | kSaRestorer, detail::sigreturn_code(), mask};
-  if (raw_syscall(SYS_rt_sigaction, SIGSYS, reinterpret_cast<long>(&action), 0, sizeof mask) != 0)
-    return make_error(Errc::permission_denied, "cannot install the SIGSYS handler");
+  const detail::KernelSigaction action{handler, SA_SIGINFO | SA_RESTART | kSaRestorer, detail::sigreturn_code(), mask};
+  if (raw_syscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&action), 0, sizeof mask) != 0)
+    return make_error(Errc::permission_denied, "cannot install the handler of signal " + std::to_string(sig));
   return {};
 }
 
@@ -188,14 +212,16 @@ Result<void> install_sigsys_handler() {
 
 Result<void> start_syscall_interception(const SyscallHandlers& handlers) {
   std::lock_guard lock(g_start_stop);
-  if (auto r = detail::init_syscall_code(exit_hook); !r) return r;
-  if (auto r = install_sigsys_handler(); !r) return r;
+  if (auto r = detail::init_syscall_code(entry_hook, exit_hook); !r) return r;
+  if (auto r = install_handler(SIGSYS, on_sigsys); !r) return r;
+  if (auto r = install_handler(detail::request_signal(), on_request); !r) return r;
   prepare_safe_copy();  // used by the SIGSYS handler
   g_cookie.store(handlers.cookie, std::memory_order_relaxed);
   g_on_entry.store(handlers.on_entry, std::memory_order_release);
   g_on_exit.store(handlers.on_exit, std::memory_order_release);
   g_active.store(true, std::memory_order_release);
-  detail::signal_other_threads();  // threads that do not answer now switch when they unblock SIGSYS
+  if (auto r = detail::start_rewriter(); !r) return r;  // before the others are signalled: it stays out
+  detail::signal_other_threads();  // threads that do not answer now switch when they unblock the signal
   enable_this_thread();            // last, so setting up is not itself intercepted
   leave_handler();
   return {};

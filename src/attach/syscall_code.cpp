@@ -2,16 +2,23 @@
 // address the kernel is told to allow, read+write elsewhere, so stubs can be added from a signal handler while
 // other threads run the region and no page is ever writable and executable at once.
 //
-// Fixed code (emitted once with asmjit): raw_syscall, the SIGSYS sigreturn, and the exit trampoline, which
-// saves every register (general ones as a struct pt_regs, the rest with XSAVE), calls the exit hook and returns
-// to the call site. Per-site stubs (written by hand: 32 bytes, no allocation, signal-safe):
+// Fixed code (emitted once with asmjit): raw_syscall, the SIGSYS sigreturn, and two trampolines (entry and
+// exit) that save every register (general ones as a struct pt_regs, the rest with XSAVE), call their hook and
+// return to the stub that called them. Stubs are written by hand (48 bytes, no allocation, signal-safe).
+// The exit stub of a site (where the SIGSYS handler sends the thread, and where entry stubs end):
 //     syscall                    ; the original call, from the allowed range: never dispatched
 //     lea rsp, [rsp - 128]       ; keep the call site's red zone
-//     push qword [rip + ret]     ; where the trampoline returns
-//     push nr                    ; the call's number, for the exit hook (rax now holds the result)
-//     jmp exit_trampoline
+//     push qword [rip + ret]     ; the site's address after `syscall`, for the pt_regs
+//     push nr                    ; the call's number (rax now holds the result)
+//     call exit_trampoline
+//     lea rsp, [rsp + 144]
+//     jmp qword [rip + ret]      ; back to the site
 //     ret: .quad site address
-// A stub is keyed by (return address, number), so one stub serves every thread, a new thread's first
+// The entry stub of a rewritten site (syscall_rewrite.cpp jumps there instead of `mov eax, nr; syscall`):
+//     lea rsp, [rsp - 128]; push qword [rip + ret]; push nr; call entry_trampoline; lea rsp, [rsp + 144]
+//     mov eax, nr
+//     jmp exit stub
+// An exit stub is keyed by (return address, number), so one stub serves every thread, a new thread's first
 // instructions (clone returns 0 there on the child's own stack) and a vfork child alike.
 #include "attach/syscall_code.hpp"
 
@@ -33,7 +40,7 @@ namespace x86 = asmjit::x86;
 
 constexpr std::size_t kRegionSize = 256 * 1024;
 constexpr std::size_t kFixedSize = 4096;  // fixed code lives in the first page
-constexpr std::size_t kStubSize = 32;
+constexpr std::size_t kStubSize = 48;
 constexpr std::size_t kStubCount = (kRegionSize - kFixedSize) / kStubSize;
 constexpr std::size_t kTableSize = 16384;  // power of two, > 2 * kStubCount: probes stay short
 constexpr std::size_t kRedZone = 128;
@@ -41,7 +48,7 @@ constexpr std::size_t kRedZone = 128;
 struct Region {
   std::uintptr_t rx = 0;
   unsigned char* rw = nullptr;
-  std::uintptr_t raw_syscall = 0, sigreturn = 0, trampoline = 0;
+  std::uintptr_t raw_syscall = 0, sigreturn = 0, entry_trampoline = 0, exit_trampoline = 0;
 };
 Region g_region;
 Result<void> g_init_result = make_error(Errc::unsupported, "not initialised");
@@ -50,6 +57,7 @@ Result<void> g_init_result = make_error(Errc::unsupported, "not initialised");
 struct Slot {
   std::atomic<std::uint64_t> key{0};
   std::atomic<std::uint32_t> stub{0};
+  std::atomic<std::uint32_t> hits{0};
 };
 Slot g_table[kTableSize];
 std::size_t g_stubs_used = 0;            // under g_lock
@@ -84,18 +92,18 @@ void emit_sigreturn(x86::Assembler& a) {
 
 #define REG(field) x86::qword_ptr(x86::rsp, offsetof(pt_regs, field))
 
-// Entry: [rsp] = nr, [rsp + 8] = return address, the site's rsp = rsp + 16 + red zone. Every register is
-// as the system call left it.
-void emit_trampoline(x86::Assembler& a, ExitHook hook, std::size_t xsave_size) {
+// Entry: [rsp] = the return into the stub, [rsp + 8] = nr, [rsp + 16] = the site's address after `syscall`,
+// the site's rsp = rsp + 24 + red zone. Every register is as the site (or the system call) left it.
+void emit_trampoline(x86::Assembler& a, Hook hook, std::size_t xsave_size) {
   constexpr int kFrame = sizeof(pt_regs);
-  constexpr int kFlags = kFrame, kNr = kFrame + 8, kRet = kFrame + 16, kSiteSp = kFrame + 24 + kRedZone;
+  constexpr int kFlags = kFrame, kNr = kFrame + 16, kRet = kFrame + 24, kSiteSp = kFrame + 32 + kRedZone;
   a.pushfq();
   a.sub(x86::rsp, kFrame);
   a.mov(REG(r15), x86::r15), a.mov(REG(r14), x86::r14), a.mov(REG(r13), x86::r13), a.mov(REG(r12), x86::r12);
   a.mov(REG(rbp), x86::rbp), a.mov(REG(rbx), x86::rbx), a.mov(REG(r10), x86::r10), a.mov(REG(r9), x86::r9);
   a.mov(REG(r8), x86::r8), a.mov(REG(rax), x86::rax), a.mov(REG(rdx), x86::rdx), a.mov(REG(rsi), x86::rsi);
   a.mov(REG(rdi), x86::rdi);
-  // As the kernel leaves them after `syscall`: rcx = the return address, r11 = the flags.
+  // As the kernel leaves them around `syscall`: rcx = the return address, r11 = the flags.
   a.mov(x86::rax, x86::qword_ptr(x86::rsp, kRet)), a.mov(REG(rip), x86::rax), a.mov(REG(rcx), x86::rax);
   a.mov(x86::rax, x86::qword_ptr(x86::rsp, kFlags)), a.mov(REG(eflags), x86::rax), a.mov(REG(r11), x86::rax);
   a.mov(x86::rax, x86::qword_ptr(x86::rsp, kNr)), a.mov(REG(orig_rax), x86::rax);
@@ -121,8 +129,7 @@ void emit_trampoline(x86::Assembler& a, ExitHook hook, std::size_t xsave_size) {
   // lea, not add: the flags are restored next and must stay as popped.
   a.lea(x86::rsp, x86::ptr(x86::rsp, kFrame));
   a.popfq();
-  a.lea(x86::rsp, x86::ptr(x86::rsp, 8));  // drop nr
-  a.ret(kRedZone);                         // to the site, rsp as it was there
+  a.ret();
 }
 
 #undef REG
@@ -144,17 +151,18 @@ Result<void> map_region() {
   return {};
 }
 
-Result<void> emit_fixed_code(ExitHook hook) {
+Result<void> emit_fixed_code(Hook entry_hook, Hook exit_hook) {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & bit_OSXSAVE))
     return make_error(Errc::unsupported, "syscall interception needs XSAVE");
   asmjit::CodeHolder code;
   code.init(asmjit::Environment::host(), g_region.rx);
   x86::Assembler a(&code);
-  asmjit::Label labels[3] = {a.newLabel(), a.newLabel(), a.newLabel()};
+  asmjit::Label labels[4] = {a.newLabel(), a.newLabel(), a.newLabel(), a.newLabel()};
   a.bind(labels[0]), emit_raw_syscall(a);
   a.align(asmjit::AlignMode::kCode, 16), a.bind(labels[1]), emit_sigreturn(a);
-  a.align(asmjit::AlignMode::kCode, 16), a.bind(labels[2]), emit_trampoline(a, hook, xsave_area_size());
+  a.align(asmjit::AlignMode::kCode, 16), a.bind(labels[2]), emit_trampoline(a, entry_hook, xsave_area_size());
+  a.align(asmjit::AlignMode::kCode, 16), a.bind(labels[3]), emit_trampoline(a, exit_hook, xsave_area_size());
   code.flatten();
   code.resolveUnresolvedLinks();
   if (code.codeSize() > kFixedSize || code.relocateToBase(g_region.rx) != asmjit::kErrorOk)
@@ -162,39 +170,69 @@ Result<void> emit_fixed_code(ExitHook hook) {
   code.copyFlattenedData(g_region.rw, kFixedSize, asmjit::CopySectionFlags::kPadSectionBuffer);
   g_region.raw_syscall = g_region.rx + code.labelOffsetFromBase(labels[0]);
   g_region.sigreturn = g_region.rx + code.labelOffsetFromBase(labels[1]);
-  g_region.trampoline = g_region.rx + code.labelOffsetFromBase(labels[2]);
+  g_region.entry_trampoline = g_region.rx + code.labelOffsetFromBase(labels[2]);
+  g_region.exit_trampoline = g_region.rx + code.labelOffsetFromBase(labels[3]);
   return {};
 }
 
-void write_stub(std::size_t index, std::uintptr_t ret, unsigned long nr) {
-  unsigned char* p = g_region.rw + kFixedSize + index * kStubSize;
-  const std::uintptr_t at = g_region.rx + kFixedSize + index * kStubSize;
-  const auto jmp = static_cast<std::int32_t>(static_cast<std::intptr_t>(g_region.trampoline - (at + 23)));
-  const auto number = static_cast<std::int32_t>(nr);
-  const unsigned char head[] = {0x0f, 0x05,                          // syscall
-                                0x48, 0x8d, 0x64, 0x24, 0x80,        // lea rsp, [rsp - 128]
-                                0xff, 0x35, 11, 0, 0, 0,             // push qword [rip + 11] (offset 24)
-                                0x68, 0, 0, 0, 0,                    // push imm32
-                                0xe9, 0, 0, 0, 0,                    // jmp rel32
-                                0xcc};
-  std::memcpy(p, head, sizeof head);
-  std::memcpy(p + 14, &number, 4);
-  std::memcpy(p + 19, &jmp, 4);
-  std::memcpy(p + 24, &ret, 8);
+std::uintptr_t stub_address(std::uint32_t index) { return g_region.rx + kFixedSize + index * kStubSize; }
+unsigned char* stub_bytes(std::uint32_t index) { return g_region.rw + kFixedSize + index * kStubSize; }
+
+void put32(unsigned char* p, std::int64_t v) {
+  const auto v32 = static_cast<std::int32_t>(v);
+  std::memcpy(p, &v32, 4);
 }
 
-std::uintptr_t stub_address(std::uint32_t index) { return g_region.rx + kFixedSize + index * kStubSize; }
+// The rel32 of an instruction whose displacement is at `at` and which ends at `end` (offsets in the stub).
+void put_rel(std::uint32_t index, int at, int end, std::uintptr_t target) {
+  put32(stub_bytes(index) + at, static_cast<std::int64_t>(target - (stub_address(index) + end)));
+}
+
+constexpr int kRetSlot = 40;
+constexpr unsigned char kLeaDown[] = {0x48, 0x8d, 0x64, 0x24, 0x80};                // lea rsp, [rsp - 128]
+constexpr unsigned char kLeaUp[] = {0x48, 0x8d, 0xa4, 0x24, 0x90, 0x00, 0x00, 0x00};  // lea rsp, [rsp + 144]
+
+// push qword [rip + ret]; push nr; call trampoline: 16 bytes from `at`.
+void put_frame_call(std::uint32_t index, int at, unsigned long nr, std::uintptr_t trampoline) {
+  unsigned char* p = stub_bytes(index);
+  p[at] = 0xff, p[at + 1] = 0x35, put_rel(index, at + 2, at + 6, stub_address(index) + kRetSlot);
+  p[at + 6] = 0x68, put32(p + at + 7, static_cast<std::int64_t>(nr));
+  p[at + 11] = 0xe8, put_rel(index, at + 12, at + 16, trampoline);
+}
+
+void write_exit_stub(std::uint32_t index, std::uintptr_t ret, unsigned long nr) {
+  unsigned char* p = stub_bytes(index);
+  std::memset(p, 0xcc, kStubSize);
+  p[0] = 0x0f, p[1] = 0x05;
+  std::memcpy(p + 2, kLeaDown, sizeof kLeaDown);
+  put_frame_call(index, 7, nr, g_region.exit_trampoline);
+  std::memcpy(p + 23, kLeaUp, sizeof kLeaUp);
+  p[31] = 0xff, p[32] = 0x25, put_rel(index, 33, 37, stub_address(index) + kRetSlot);
+  std::memcpy(p + kRetSlot, &ret, 8);
+}
+
+void write_entry_stub(std::uint32_t index, std::uintptr_t ret, unsigned long nr, std::uintptr_t exit_stub) {
+  unsigned char* p = stub_bytes(index);
+  std::memset(p, 0xcc, kStubSize);
+  std::memcpy(p, kLeaDown, sizeof kLeaDown);
+  put_frame_call(index, 5, nr, g_region.entry_trampoline);
+  std::memcpy(p + 21, kLeaUp, sizeof kLeaUp);
+  p[29] = 0xb8, put32(p + 30, static_cast<std::int64_t>(nr));
+  p[34] = 0xe9, put_rel(index, 35, 39, exit_stub);
+  std::memcpy(p + kRetSlot, &ret, 8);
+}
+
 
 std::size_t hash(std::uint64_t key) { return (key * 0x9e3779b97f4a7c15ULL) >> (64 - 14); }
 static_assert(kTableSize == 1 << 14);
 
 }  // namespace
 
-Result<void> init_syscall_code(ExitHook hook) {
+Result<void> init_syscall_code(Hook entry_hook, Hook exit_hook) {
   static std::once_flag once;
-  std::call_once(once, [hook] {
+  std::call_once(once, [entry_hook, exit_hook] {
     g_init_result = map_region();
-    if (g_init_result) g_init_result = emit_fixed_code(hook);
+    if (g_init_result) g_init_result = emit_fixed_code(entry_hook, exit_hook);
   });
   return g_init_result;
 }
@@ -208,36 +246,60 @@ long raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) 
   return reinterpret_cast<Fn>(g_region.raw_syscall)(nr, a1, a2, a3, a4, a5, a6);
 }
 
-std::uintptr_t site_stub(std::uintptr_t ret, unsigned long tagged_nr) {
-  if (tagged_nr >= 2 * kPrivateChild) return 0;
+namespace {
+
+void lock() {
+  while (g_lock.test_and_set(std::memory_order_acquire)) {
+  }
+}
+void unlock() { g_lock.clear(std::memory_order_release); }
+
+// A new stub slot (under the lock), or -1 when all are taken.
+long take_slot() { return g_stubs_used < kStubCount ? static_cast<long>(g_stubs_used++) : -1; }
+
+}  // namespace
+
+SiteStub site_stub(std::uintptr_t ret, unsigned long tagged_nr) {
+  if (tagged_nr >= 2 * kPrivateChild) return {};
   const std::uint64_t key = ret | static_cast<std::uint64_t>(tagged_nr) << 47;
   std::size_t i = hash(key);
   for (;; i = (i + 1) % kTableSize) {  // lock-free lookup: a key is published after its stub is written
     const std::uint64_t k = g_table[i].key.load(std::memory_order_acquire);
-    if (k == key) return stub_address(g_table[i].stub.load(std::memory_order_relaxed));
+    if (k == key)
+      return {stub_address(g_table[i].stub.load(std::memory_order_relaxed)),
+              g_table[i].hits.fetch_add(1, std::memory_order_relaxed) + 1};
     if (k == 0) break;
   }
-  while (g_lock.test_and_set(std::memory_order_acquire)) {
-  }
-  std::uintptr_t result = 0;
+  lock();
+  SiteStub result;
   for (;; i = (i + 1) % kTableSize) {  // continue from the first empty slot: another thread may have filled it
     const std::uint64_t k = g_table[i].key.load(std::memory_order_relaxed);
     if (k == key) {
-      result = stub_address(g_table[i].stub.load(std::memory_order_relaxed));
+      result = {stub_address(g_table[i].stub.load(std::memory_order_relaxed)), 1};
       break;
     }
     if (k != 0) continue;
-    if (g_stubs_used < kStubCount) {
-      const auto index = static_cast<std::uint32_t>(g_stubs_used++);
-      write_stub(index, ret, tagged_nr);
-      g_table[i].stub.store(index, std::memory_order_relaxed);
+    if (const long index = take_slot(); index >= 0) {
+      write_exit_stub(static_cast<std::uint32_t>(index), ret, tagged_nr);
+      g_table[i].stub.store(static_cast<std::uint32_t>(index), std::memory_order_relaxed);
+      g_table[i].hits.store(1, std::memory_order_relaxed);
       g_table[i].key.store(key, std::memory_order_release);
-      result = stub_address(index);
+      result = {stub_address(static_cast<std::uint32_t>(index)), 1};
     }
     break;
   }
-  g_lock.clear(std::memory_order_release);
+  unlock();
   return result;
+}
+
+std::uintptr_t entry_stub(std::uintptr_t ret, unsigned long nr) {
+  const std::uintptr_t exit = site_stub(ret, nr).address;
+  if (exit == 0) return 0;
+  lock();
+  const long index = take_slot();
+  if (index >= 0) write_entry_stub(static_cast<std::uint32_t>(index), ret, nr, exit);
+  unlock();
+  return index < 0 ? 0 : stub_address(static_cast<std::uint32_t>(index));
 }
 
 void make_region_private() {

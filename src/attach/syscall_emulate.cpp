@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "attach/syscall_code.hpp"
+#include "attach/syscall_threads.hpp"
 #include "helpers/safe_copy.hpp"
 
 namespace ubee::attach::detail {
@@ -39,10 +40,10 @@ long sigprocmask(const pt_regs& r, ucontext_t* context) {
   return 0;
 }
 
-// rt_sigaction(sig, act, oldact, size) with SIGSYS out of act's mask.
+// rt_sigaction(sig, act, oldact, size) with SIGSYS out of act's mask; ubee's own two signals kept.
 std::optional<long> sigaction(const pt_regs& r) {
   if (r.rsi == 0) return std::nullopt;
-  if (r.rdi == SIGSYS) return 0;
+  if (r.rdi == SIGSYS || static_cast<int>(r.rdi) == request_signal()) return 0;
   KernelSigaction action;
   if (!safe_copy(&action, user(r.rsi), sizeof action)) return -EFAULT;
   action.mask &= ~signal_bit(SIGSYS);

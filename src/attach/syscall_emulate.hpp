@@ -27,7 +27,8 @@ constexpr std::uint64_t signal_bit(int sig) { return 1ULL << (sig - 1); }
 // The call's result when ubee answered it (the call made with SIGSYS left out, or not made at all), or
 // nothing when the application's call should be made as it is. `context` is the interrupted thread's.
 //   rt_sigprocmask: applied to the mask the thread returns to (the signal frame's), SIGSYS never blocked.
-//   rt_sigaction: SIGSYS left out of the handler's mask; for SIGSYS itself, answered 0 without a change.
+//   rt_sigaction: SIGSYS left out of the handler's mask; for SIGSYS itself and the request signal
+//   (syscall_threads.hpp), answered 0 without a change.
 //   prctl(PR_SET_SYSCALL_USER_DISPATCH): answered 0 without a change.
 std::optional<long> emulate(const pt_regs& regs, ucontext_t* context);
 

@@ -41,6 +41,8 @@ bool wait_served(std::size_t target) {
 
 }  // namespace
 
+int request_signal() { return SIGRTMAX - 1; }
+
 void request_served() { g_served.fetch_add(1, std::memory_order_release); }
 
 std::size_t signal_other_threads() {
@@ -53,7 +55,7 @@ std::size_t signal_other_threads() {
     for (const pid_t tid : list_threads()) {
       if (!signalled.insert(tid).second) continue;
       found_new = true;
-      if (syscall(SYS_tgkill, getpid(), tid, SIGSYS) == 0) ++sent;  // ESRCH: it exited meanwhile
+      if (syscall(SYS_tgkill, getpid(), tid, request_signal()) == 0) ++sent;  // ESRCH: it exited meanwhile
     }
     if (!wait_served(base + sent)) break;
   }
