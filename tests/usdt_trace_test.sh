@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `ubee trace` with BPF_USDT programs (tests/usdt/usdt_args.bpf.c) on tests/usdt/usdt_target.c: every argument
 # exactly as the sites passed it (immediates, registers, stack memory), the semaphore-guarded probe firing only
-# because the agent raised its semaphore, and the target's exit status unchanged.
+# because the agent raised its semaphore, and the target's exit status unchanged; then the same with --pid.
 # usage: usdt_trace_test.sh UBEE USDT_TARGET USDT_ARGS_OBJECT
 set -u
 ubee=$(realpath "$1")
@@ -36,6 +36,22 @@ expect "memory" "$work/out" '\] memory -123456 -5000000000$'
 expect "guarded (semaphore raised)" "$work/out" '\] guarded 77$'
 count=$(grep -cE '\] (constants|registers|memory|guarded) ' "$work/out")
 [ "$count" -eq 12 ] || failed "$count probe lines, want 12 (4 probes x 3 rounds): $(head -c 3000 "$work/out")"
+
+# --pid: the agent injected into a running process (ptrace) attaches the same programs; Ctrl-C ends the trace and
+# the process carries on. Skipped where ptrace is refused.
+"$target" 1000000000 > /dev/null 2>&1 &
+running=$!
+sleep 0.3
+timeout --preserve-status -s INT 3 "$ubee" trace --unverified --pid "$running" "$object" > "$work/pid.out" 2>&1
+if grep -q "ptrace not permitted" "$work/pid.out"; then
+  echo "(--pid: skipped, ptrace not permitted)"
+else
+  expect "--pid: registers" "$work/pid.out" "^\[$running\] registers -42 1099511627776 65000$"
+  expect "--pid: guarded (semaphore raised)" "$work/pid.out" "^\[$running\] guarded 77$"
+  kill -0 "$running" 2> /dev/null || failed "--pid: the process did not survive the trace"
+fi
+kill "$running" 2> /dev/null
+wait "$running" 2> /dev/null
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"
