@@ -310,6 +310,39 @@ TEST(SyscallInterception, SignalHandlerAndSigreturn) {
   EXPECT_EQ(r.status, 0);
 }
 
+// Blocking every signal (as pthread_create and posix_spawn do) must not block SIGSYS, or the next call would
+// kill the process; the rest of the mask behaves as asked: SIGUSR1 stays pending until unblocked.
+std::atomic<int> g_usr1_runs{0};
+
+TEST(SyscallInterception, SignalMaskKeepsItsMeaning) {
+  const Report r = run_intercepted([](long* v) {
+    signal(SIGUSR1, [](int) { g_usr1_runs.fetch_add(1); });
+    sigset_t all, old, now;
+    sigfillset(&all);
+    v[0] = sigprocmask(SIG_BLOCK, &all, &old);
+    const long before = entries(SYS_getppid);
+    getppid();  // intercepted, not fatal
+    v[1] = entries(SYS_getppid) - before;
+    raise(SIGUSR1);
+    v[2] = g_usr1_runs.load();
+    sigpending(&now);
+    v[3] = sigismember(&now, SIGUSR1);
+    sigprocmask(SIG_SETMASK, &old, &now);
+    v[4] = sigismember(&now, SIGUSR1), v[5] = sigismember(&now, SIGSYS), v[6] = sigismember(&now, SIGTERM);
+    v[7] = g_usr1_runs.load();
+    return 0;
+  });
+  EXPECT_EQ(r.v[0], 0);
+  EXPECT_EQ(r.v[1], 1);
+  EXPECT_EQ(r.v[2], 0);  // blocked
+  EXPECT_EQ(r.v[3], 1);  // pending
+  EXPECT_EQ(r.v[4], 1);  // the mask in force is everything the application blocked...
+  EXPECT_EQ(r.v[5], 0);  // ...except SIGSYS, which ubee never lets be blocked
+  EXPECT_EQ(r.v[6], 1);
+  EXPECT_EQ(r.v[7], 1);  // delivered once unblocked
+  EXPECT_EQ(r.status, 0);
+}
+
 TEST(SyscallInterception, StopEndsItOnEveryThread) {
   const Report r = run_intercepted([](long* v) {
     std::atomic<int> phase{0};
