@@ -88,6 +88,24 @@ ubee_test_call_second:
         ret
         .size ubee_test_call_second, . - ubee_test_call_second
 
+        # A site inside a function with live state across it: the red zone, xmm9 and the flags of a cmp.
+        .globl ubee_test_mid
+        .type ubee_test_mid, @function
+ubee_test_mid:
+        movq %rdi, -8(%rsp)
+        movq %rsi, %xmm9
+        cmpq %rsi, %rdi
+        .globl ubee_test_mid_site
+ubee_test_mid_site:
+        movl $0, %eax
+        setl %al
+        movq %xmm9, %rcx
+        addq -8(%rsp), %rcx
+        shlq $1, %rcx
+        orq %rcx, %rax
+        ret
+        .size ubee_test_mid, . - ubee_test_mid
+
         .globl ubee_test_jump_first
         .type ubee_test_jump_first, @function
 ubee_test_jump_first:
@@ -110,6 +128,8 @@ int ubee_test_sign(int n);
 int ubee_test_call_first(int n);
 int ubee_test_call_second(int n);
 int ubee_test_jump_first(int n);
+long ubee_test_mid(long a, long b);  // 2 * (a + b) + (a < b)
+void ubee_test_mid_site();
 
 // noipa: the compiler may neither inline these nor assume anything about them across calls.
 [[gnu::noipa]] long probed_add(long a, long b) { return a + b; }
@@ -476,6 +496,27 @@ TEST(AttachProbe, RelocatesRipRelativeBranchAndCallInstructions) {
   EXPECT_EQ(sign.calls.load(), 2);
   EXPECT_EQ(jump.calls.load(), 1);
   EXPECT_EQ(call.values, (std::vector<long>{10, 11}));
+}
+
+// Writes stack, xmm9 and the flags: none of it may reach the probed code.
+void clobbering_handler(pt_regs* regs, void* cookie) {
+  volatile char scratch[512];
+  for (int i = 0; i < 512; ++i) scratch[i] = static_cast<char>(i);
+  asm volatile("" : : "r"(scratch) : "memory");
+  asm volatile("pxor %%xmm9, %%xmm9\n\txorl %%eax, %%eax" ::: "xmm9", "eax", "cc");
+  record_entry(regs, cookie);
+}
+
+TEST(AttachProbe, MidFunctionSiteKeepsRedZoneVectorsAndFlags) {
+  Seen seen;
+  ScopedProbe probe(address_of(ubee_test_mid_site), ProbeKind::entry, clobbering_handler, &seen);
+  EXPECT_EQ(ubee_test_mid(3, 4), 15);
+  EXPECT_EQ(ubee_test_mid(4, 3), 14);
+  EXPECT_EQ(ubee_test_mid(-10, 2), -15);
+  EXPECT_EQ(seen.calls.load(), 3);
+  EXPECT_EQ(seen.ip, address_of(ubee_test_mid_site));
+  EXPECT_EQ(static_cast<long>(seen.di), -10);
+  EXPECT_EQ(seen.sp % 16, 8u);  // rsp as the site has it, not the trampoline's
 }
 
 TEST(AttachProbe, AttachAndDetachWhileFourThreadsCall) {

@@ -62,14 +62,16 @@ Error overlap_error(std::uintptr_t address, const Site& other) {
 
 Result<Site*> new_site(Registry& r, std::uintptr_t address) {
   if (const Site* other = overlapping(r, address, 1, nullptr)) return overlap_error(address, *other);
-  auto displacement = plan_displacement(address, find_function(address));
+  const auto function = find_function(address);
+  auto displacement = plan_displacement(address, function);
   if (!displacement) return displacement.error();
   if (const Site* other = overlapping(r, address, displacement->original.size(), nullptr))
     return overlap_error(address, *other);
   auto site = std::make_unique<Site>();
   site->address = address;
   site->displacement = std::move(*displacement);
-  auto trampoline = build_trampoline(site->displacement, dispatch_entry, site.get());
+  const bool function_entry = function && function->start == address;
+  auto trampoline = build_trampoline(site->displacement, dispatch_entry, site.get(), function_entry);
   if (!trampoline) return trampoline.error();
   site->trampoline = trampoline->entry;
   site->bypass = trampoline->bypass;

@@ -35,11 +35,23 @@ const SavedGp kGps[] = {
 
 x86::Mem slot(int offset) { return x86::qword_ptr(x86::rsp, offset); }
 
+// What the code keeps. At a call boundary (a function's entry, a return) the SysV ABI makes the flags and
+// xmm8-15 (entry) or xmm2-15 (return) dead, and popfq and vector moves are most of a hit's cost.
+struct Keep {
+  std::uint32_t xmm;  // xmm0 .. xmm<n-1>
+  bool flags;         // restore the flags (they are always saved into pt_regs)
+};
+constexpr Keep kAnywhere{16, true};
+constexpr Keep kAtEntry{8, false};
+constexpr Keep kAtReturn{2, false};
+
+x86::Mem xmm_slot(std::uint32_t i) { return x86::xmmword_ptr(x86::rsp, kXmmOffset + 16 * static_cast<int>(i)); }
+
 // rsp -> frame base, every register into it; rax, flags-changing instructions only after they are saved.
-void emit_save(x86::Assembler& a) {
+void emit_save(x86::Assembler& a, Keep keep) {
   a.lea(x86::rsp, x86::ptr(x86::rsp, -kAbove));
   for (const SavedGp& g : kGps) a.mov(slot(g.offset), g.reg);
-  for (std::uint32_t i = 0; i < 16; ++i) a.movdqu(x86::xmmword_ptr(x86::rsp, kXmmOffset + 16 * static_cast<int>(i)), x86::xmm(i));
+  for (std::uint32_t i = 0; i < keep.xmm; ++i) a.movdqu(xmm_slot(i), x86::xmm(i));
   a.pushfq();
   a.pop(x86::rax);
   a.mov(slot(offsetof(pt_regs, eflags)), x86::rax);
@@ -66,10 +78,12 @@ void emit_call(x86::Assembler& a, std::uintptr_t function, const Site* first) {
 }
 
 // Every register back from the frame (rsp stays on the frame base); flags last of all changes.
-void emit_restore(x86::Assembler& a) {
-  for (std::uint32_t i = 0; i < 16; ++i) a.movdqu(x86::xmm(i), x86::xmmword_ptr(x86::rsp, kXmmOffset + 16 * static_cast<int>(i)));
-  a.push(slot(offsetof(pt_regs, eflags)));
-  a.popfq();
+void emit_restore(x86::Assembler& a, Keep keep) {
+  for (std::uint32_t i = 0; i < keep.xmm; ++i) a.movdqu(x86::xmm(i), xmm_slot(i));
+  if (keep.flags) {
+    a.push(slot(offsetof(pt_regs, eflags)));
+    a.popfq();
+  }
   for (const SavedGp& g : kGps) a.mov(g.reg, slot(g.offset));
 }
 
@@ -100,15 +114,17 @@ class CodeBuilder {
 
 }  // namespace
 
-Result<Trampoline> build_trampoline(const Displacement& displacement, EntryDispatch dispatch, Site* site) {
+Result<Trampoline> build_trampoline(const Displacement& displacement, EntryDispatch dispatch, Site* site,
+                                    bool function_entry) {
+  const Keep keep = function_entry ? kAtEntry : kAnywhere;
   auto base = allocate_code(displacement.address, kTrampolineSize);
   if (!base) return base.error();
   CodeBuilder b(*base);
-  emit_save(b.a());
+  emit_save(b.a(), keep);
   b.a().mov(x86::rax, displacement.address);
   b.a().mov(slot(offsetof(pt_regs, rip)), x86::rax);
   emit_call(b.a(), reinterpret_cast<std::uintptr_t>(dispatch), site);
-  emit_restore(b.a());
+  emit_restore(b.a(), keep);
   b.a().lea(x86::rsp, x86::ptr(x86::rsp, kAbove));
   const std::uintptr_t bypass = b.here();
   auto relocated = relocate(displacement, bypass);
@@ -123,15 +139,17 @@ Result<std::uintptr_t> build_return_stub(ReturnDispatch dispatch) {
   if (!base) return base.error();
   CodeBuilder b(*base);
   x86::Assembler& a = b.a();
-  emit_save(a);
+  emit_save(a, kAtReturn);
   a.mov(slot(offsetof(pt_regs, rip)), 0);
   emit_call(a, reinterpret_cast<std::uintptr_t>(dispatch), nullptr);
   // The real return address goes where the original one was (rsp - 8 at the return, inside the skipped red
-  // zone, so nothing has used it since), and `ret` takes it from there leaving rsp as the real return would.
+  // zone, so nothing has used it since; signal frames skip the red zone too), and an indirect jmp takes it
+  // from there once rsp is as the real return leaves it. Not `ret`: the return stack buffer is already off by
+  // one (the function's own ret came here), the branch target buffer predicts this jmp in a loop.
   a.mov(slot(kAbove - 8), x86::rax);
-  emit_restore(a);
-  a.lea(x86::rsp, x86::ptr(x86::rsp, kAbove - 8));
-  a.ret();
+  emit_restore(a, kAtReturn);
+  a.lea(x86::rsp, x86::ptr(x86::rsp, kAbove));
+  a.jmp(x86::qword_ptr(x86::rsp, -8));
   if (auto r = b.install(kStubSize); !r) return r.error();
   return *base;
 }
