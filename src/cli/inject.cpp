@@ -181,7 +181,7 @@ class Tracee {
     return {};
   }
 
-  // Calls function(a, b) on the thread with `data` on its stack (a = its address when b is a flag); returns rax.
+  // Calls function(data, second) on the thread, `data` copied onto its stack as a C string; returns rax.
   Result<std::uint64_t> call(const user_regs_struct& saved, std::uint64_t function, const std::string& data,
                              std::uint64_t second) {
     // [ret addr 0][data, NUL][padding] ... red zone ... original rsp
@@ -196,7 +196,7 @@ class Tracee {
     user_regs_struct regs = saved;
     regs.rip = function;
     regs.rsp = sp;
-    regs.rdi = data.empty() ? second : data_at;
+    regs.rdi = data_at;
     regs.rsi = second;
     regs.rax = 0;
     regs.orig_rax = static_cast<std::uint64_t>(-1);  // not in a system call: no restart may rewrite rip/rax
