@@ -14,6 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
+
+#include "attach/code_memory.hpp"
 #include "attach/probe_dispatch.hpp"
 #include "attach/symbols.hpp"
 #include "ubee/attach.hpp"
@@ -151,6 +154,10 @@ void ubee_test_mid_site();
   } catch (...) {
     throw;
   }
+}
+[[gnu::noipa]] long probed_exit_thread(long n) {
+  if (n > 0) pthread_exit(nullptr);
+  return n;
 }
 [[gnu::noipa]] long probed_catcher(long n) {
   try {
@@ -458,6 +465,64 @@ TEST(AttachProbe, ThreadsExitWithReturnProbesArmed) {
     std::thread([] { EXPECT_EQ(probed_triangle(300), 45150); }).join();  // its shadow stack grows, then goes
   }
   EXPECT_EQ(returns.load(), 20 * 301);
+}
+
+// pthread_exit unwinds (forced unwinding) through the probed frame: the unwinder must find real return addresses,
+// or it stops at the stub and the destructors of the frames above never run.
+std::atomic<int> g_destructed{0};
+struct CountsDestruction {
+  ~CountsDestruction() { g_destructed.fetch_add(1); }
+};
+void* exit_from_probed_frame(void*) {
+  CountsDestruction guard;
+  return reinterpret_cast<void*>(probed_exit_thread(1));
+}
+
+TEST(AttachProbe, PthreadExitThroughReturnProbedFrame) {
+  Seen seen;
+  g_destructed = 0;
+  ScopedProbe probe(address_of(probed_exit_thread), ProbeKind::ret, record_return, &seen);
+  for (int round = 0; round < 5; ++round) {
+    pthread_t thread;
+    ASSERT_EQ(pthread_create(&thread, nullptr, exit_from_probed_frame, nullptr), 0);
+    void* result = reinterpret_cast<void*>(1);
+    ASSERT_EQ(pthread_join(thread, &result), 0);
+    EXPECT_EQ(result, nullptr);  // pthread_exit's value
+  }
+  EXPECT_EQ(g_destructed.load(), 5);
+  EXPECT_EQ(probed_exit_thread(-4), -4);
+  EXPECT_EQ(seen.values, (std::vector<long>{-4}));
+}
+
+// A thread that meets the int3 of a patch in progress is sent to the trampoline while probes are attached,
+// past them once detached. The int3 is written by hand here, as patch_text's first step does.
+TEST(AttachProbe, ThreadsTrappedOnThePatchInt3AreRedirected) {
+  Seen seen;
+  const std::uintptr_t site = address_of(probed_add);
+  const std::uint8_t int3 = 0xcc;
+  auto id = attach_probe(site, ProbeKind::entry, record_entry, &seen);
+  ASSERT_TRUE(id.ok());
+  const auto jump = bytes_at(site, 1);
+  ASSERT_TRUE(ubee::attach::write_code(site, {&int3, 1}).ok());
+  EXPECT_EQ(probed_add(5, 6), 11);
+  EXPECT_EQ(seen.calls.load(), 1);
+  EXPECT_EQ(seen.di, 5u);
+  ASSERT_TRUE(ubee::attach::write_code(site, jump).ok());
+  ASSERT_TRUE(detach_probe(*id).ok());
+  const auto first = bytes_at(site, 1);
+  ASSERT_TRUE(ubee::attach::write_code(site, {&int3, 1}).ok());
+  EXPECT_EQ(probed_add(7, 6), 13);
+  EXPECT_EQ(seen.calls.load(), 1);
+  ASSERT_TRUE(ubee::attach::write_code(site, first).ok());
+}
+
+TEST(AttachProbe, RefusesAddressesOutsideCode) {
+  static long data = 0;
+  std::atomic<long> calls{0};
+  auto id = attach_probe(reinterpret_cast<std::uintptr_t>(&data), ProbeKind::entry, count, &calls);
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.error().code, Errc::invalid_argument);
+  EXPECT_NE(id.error().message.find("not in executable memory"), std::string::npos) << id.error().message;
 }
 
 TEST(AttachProbe, RefusesWhatCannotBeDisplaced) {

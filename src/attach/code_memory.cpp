@@ -33,6 +33,7 @@ struct Chunk {
 
 struct Range {
   std::uintptr_t start, end;
+  bool executable;
 };
 
 std::mutex g_mutex;
@@ -50,7 +51,10 @@ std::vector<Range> mapped_ranges() {
   std::string line;
   while (std::getline(maps, line)) {
     Range r{};
-    if (std::sscanf(line.c_str(), "%lx-%lx", &r.start, &r.end) == 2) ranges.push_back(r);
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &r.start, &r.end, perms) != 3) continue;
+    r.executable = perms[2] == 'x';
+    ranges.push_back(r);
   }
   return ranges;  // the kernel lists them sorted
 }
@@ -68,7 +72,7 @@ std::vector<std::uintptr_t> candidates(std::uintptr_t near) {
   std::vector<std::uintptr_t> found;
   std::uintptr_t previous_end = kLowest;
   auto ranges = mapped_ranges();
-  ranges.push_back({kHighest, kHighest});
+  ranges.push_back({kHighest, kHighest, false});
   for (const Range& r : ranges) {
     const std::uintptr_t lo = (std::max(previous_end, kLowest) + 0xfff) & ~std::uintptr_t{0xfff};
     if (const std::uintptr_t pick = closest_in_gap(lo, std::min(r.start, kHighest), near);
@@ -147,6 +151,13 @@ Result<void> write_code(std::uintptr_t address, std::span<const std::uint8_t> by
     done += static_cast<std::size_t>(n);
   }
   return {};
+}
+
+bool is_executable(std::uintptr_t address, std::size_t length) {
+  std::uintptr_t covered = address;  // adjacent executable mappings may share the range
+  for (const Range& r : mapped_ranges())
+    if (r.executable && r.start <= covered && covered < r.end) covered = r.end;
+  return covered >= address + length;
 }
 
 void sync_cores() {

@@ -20,6 +20,9 @@ Result<std::uintptr_t> allocate_code(std::uintptr_t near, std::size_t size);
 // live text that other threads may run goes through patch_text (patch.hpp) instead.
 Result<void> write_code(std::uintptr_t address, std::span<const std::uint8_t> bytes);
 
+// True when [address, address + length) lies in executable mappings of this process (/proc/self/maps).
+bool is_executable(std::uintptr_t address, std::size_t length);
+
 // Makes every thread of the process serialize its instruction stream (membarrier SYNC_CORE) so that none runs
 // stale bytes after a write_code; a no-op on kernels without it.
 void sync_cores();

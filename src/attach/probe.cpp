@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 
+#include "attach/code_memory.hpp"
 #include "attach/patch.hpp"
 #include "attach/probe_dispatch.hpp"
 #include "attach/probe_site.hpp"
@@ -61,6 +62,9 @@ Error overlap_error(std::uintptr_t address, const Site& other) {
 }
 
 Result<Site*> new_site(Registry& r, std::uintptr_t address) {
+  // Enough for the longest displacement to decode; also keeps a wrong address from faulting here.
+  if (!is_executable(address, kJumpSize))
+    return make_error(Errc::invalid_argument, "cannot probe " + hex(address) + ": not in executable memory");
   if (const Site* other = overlapping(r, address, 1, nullptr)) return overlap_error(address, *other);
   const auto function = find_function(address);
   auto displacement = plan_displacement(address, function);
