@@ -153,6 +153,9 @@ TEST(UsdtTarget, LibbpfSectionForm) {
   EXPECT_FALSE(usdt::parse_target("prov:name").ok());
   EXPECT_FALSE(usdt::parse_target("path::name").ok());
   EXPECT_FALSE(usdt::parse_target("path:prov:").ok());
+  EXPECT_EQ(usdt::parse_target("").error().message,
+            "SEC(\"usdt\") names no probe (libbpf attaches it only through bpf_program__attach_usdt()): use "
+            "SEC(\"usdt/PATH:PROVIDER:NAME\")");
 }
 
 // ---- Attached: the handler decodes the site's registers with the note's spec.

@@ -7,6 +7,9 @@
 namespace ubee::usdt {
 
 Result<Target> parse_target(std::string_view text) {
+  if (text.empty())
+    return make_error(Errc::invalid_argument, "SEC(\"usdt\") names no probe (libbpf attaches it only through "
+                                              "bpf_program__attach_usdt()): use SEC(\"usdt/PATH:PROVIDER:NAME\")");
   const auto last = text.rfind(':');
   const auto middle = last == std::string_view::npos || last == 0 ? std::string_view::npos : text.rfind(':', last - 1);
   if (middle == std::string_view::npos || middle == 0 || last == middle + 1 || last + 1 == text.size())
