@@ -1,6 +1,7 @@
 // The copy loops are written in assembly so the only instructions that touch the foreign memory are at known
-// addresses (ubee_safe_copy_fault_*), and the compiler cannot move or duplicate them. The fault handler is
-// installed once, on first use, and chains to whatever handler it replaced.
+// addresses (ubee_safe_copy_fault_*), and the compiler cannot move or duplicate them; hidden, so a shared
+// library holding them (the agent) neither exports nor interposes them. The fault handler is installed once,
+// on first use, and chains to whatever handler it replaced.
 #include "helpers/safe_copy.hpp"
 
 #include <signal.h>
@@ -58,6 +59,9 @@ ubee_safe_copy_recover_str:
     .size ubee_safe_copy_until_nul, .-ubee_safe_copy_until_nul
     .globl ubee_safe_copy_fault_bytes, ubee_safe_copy_recover_bytes
     .globl ubee_safe_copy_fault_str_load, ubee_safe_copy_fault_str_store, ubee_safe_copy_recover_str
+    .hidden ubee_safe_copy_bytes, ubee_safe_copy_until_nul
+    .hidden ubee_safe_copy_fault_bytes, ubee_safe_copy_recover_bytes
+    .hidden ubee_safe_copy_fault_str_load, ubee_safe_copy_fault_str_store, ubee_safe_copy_recover_str
 )");
 
 namespace ubee {
