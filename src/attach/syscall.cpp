@@ -17,15 +17,16 @@
 //   - exit, exit_group, and execve when it succeeds never return: only on_entry runs, as with the kernel's
 //     sys_exit tracepoint. Dispatch is switched off by execve, so the new image runs unintercepted.
 // Hot sites of the shape `mov eax, NR; syscall` are then rewritten (syscall_rewrite.hpp) to jump to an entry
-// stub that runs on_entry and continues into the same exit stub, without a signal.
+// stub that runs on_entry and continues into the same exit stub, without a signal (the rewriter is a thread of
+// its own, never intercepted; a fork child has none, so its new hot sites stay on SIGSYS).
 // While a handler runs the thread's selector is ALLOW, so the handler's own calls go straight to the kernel.
 // ubee's own calls go through raw_syscall in the allowed region, which works whatever the selector says.
 //
-// Threads that exist at start (or stop) are reached with tgkill(SIGRTMAX - 1) (syscall_threads.hpp). Limits:
-// a thread with that signal blocked is switched when it unblocks it; signal
-// handlers interrupting a running handler run unintercepted; the application may not take SIGSYS over (its
-// rt_sigaction for SIGSYS is answered 0 and not made) nor change dispatch itself, and SIGSYS is never blocked
-// (syscall_emulate.hpp: a dispatched call with SIGSYS blocked would kill the process).
+// Threads that exist at start (or stop) are reached with tgkill(SIGRTMAX - 1) (syscall_threads.hpp).
+// Limits: a thread with that signal blocked is switched only when it unblocks it (start waits 2 s for it);
+// signal handlers interrupting a running handler run unintercepted; the application may not take SIGSYS or
+// SIGRTMAX - 1 over (its rt_sigaction for them is answered 0 and not made) nor change dispatch itself, and
+// SIGSYS is never blocked (syscall_emulate.hpp: a dispatched call with SIGSYS blocked kills the process).
 #include <linux/prctl.h>
 #include <sched.h>
 #include <signal.h>
