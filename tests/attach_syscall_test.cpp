@@ -160,7 +160,7 @@ TEST(SyscallInterception, HotLibcSiteIsRewrittenAndStillExact) {
     const auto* site = reinterpret_cast<const volatile unsigned char*>(ret - 7);
     v[0] = site[0];  // before: mov eax, imm32
     long calls = 1;
-    for (int i = 0; i < 2000 && site[0] != 0xe9; ++i, ++calls) {
+    for (int i = 0; i < 5000 && site[0] != 0xe9; ++i, ++calls) {  // the rewriter is asynchronous
       getppid();
       if (i > 20) usleep(1000);
     }
