@@ -269,6 +269,31 @@ TEST(SyscallInterception, SpawnAndExec) {
   EXPECT_EQ(r.v[3], 1);  // seen in the vfork child, which shares the counters
 }
 
+// vfork: the child borrows the parent's stack and memory until it exits or execs.
+TEST(SyscallInterception, VforkChildExitsAndExecs) {
+  const Report r = run_intercepted([](long* v) {
+    const long before = entries(SYS_vfork);
+    pid_t child = vfork();
+    if (child == 0) _exit(9);
+    int status = 0;
+    v[0] = waitpid(child, &status, 0) == child, v[1] = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    child = vfork();
+    if (child == 0) {
+      execl("/bin/sh", "sh", "-c", "exit 5", static_cast<char*>(nullptr));
+      _exit(1);
+    }
+    v[2] = waitpid(child, &status, 0) == child, v[3] = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    v[4] = entries(SYS_vfork) - before;
+    return 0;
+  });
+  EXPECT_EQ(r.v[0], 1);
+  EXPECT_EQ(r.v[1], 9);
+  EXPECT_EQ(r.v[2], 1);
+  EXPECT_EQ(r.v[3], 5);
+  EXPECT_EQ(r.v[4], 2);
+  EXPECT_EQ(r.status, 0);
+}
+
 TEST(SyscallInterception, WriteOutputAndExitCodeUnchanged) {
   const Report r = run_intercepted([](long* v) {
     int fds[2];
