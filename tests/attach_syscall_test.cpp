@@ -317,6 +317,38 @@ TEST(SyscallInterception, WriteOutputAndExitCodeUnchanged) {
   EXPECT_EQ(WEXITSTATUS(r.status), 3);
 }
 
+// exit_group: the entry handler runs (with the status as its argument), the exit handler never does.
+int g_exit_pipe = -1;
+
+TEST(SyscallInterception, ExitGroupSeenOnEntryOnly) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    g_exit_pipe = fds[1];
+    const auto entry = [](pt_regs* r, void*) {
+      const char text[2] = {'E', static_cast<char>('0' + r->rdi)};
+      if (r->orig_rax == SYS_exit_group && write(g_exit_pipe, text, 2) != 2) _exit(98);
+    };
+    const auto exit = [](pt_regs* r, void*) {
+      if (r->orig_rax == SYS_exit_group && write(g_exit_pipe, "X", 1) != 1) _exit(98);
+    };
+    if (!ubee::attach::start_syscall_interception({entry, exit, nullptr})) _exit(99);
+    _exit(6);
+  }
+  close(fds[1]);
+  char buf[8] = {};
+  std::size_t n = 0;
+  for (ssize_t got; (got = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0;) n += static_cast<std::size_t>(got);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_STREQ(buf, "E6");
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 6);
+}
+
 // A signal handler runs intercepted and returns through an intercepted rt_sigreturn to the right place.
 std::atomic<long> g_handler_ppid{0};
 
