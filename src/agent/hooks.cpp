@@ -1,5 +1,6 @@
 #include "hooks.hpp"
 
+#include <asm/unistd_64.h>
 #include <link.h>
 #include <unistd.h>
 
@@ -31,6 +32,26 @@ struct SysExitRecord {
 };
 static_assert(offsetof(SysEnterRecord, args) == 16 && offsetof(SysExitRecord, ret) == 16);
 
+// System calls glibc makes while holding its allocator's locks: the memory calls inside malloc() and free(),
+// and fork (clone) between taking every arena lock and releasing them. A program run there could deadlock
+// (the checked interpreter, helpers and printk allocate), so they are not traced: their tracepoints are
+// refused and the raw tracepoints skip them.
+bool allocator_syscall(std::uint64_t nr) {
+  switch (nr) {
+    case __NR_brk:
+    case __NR_mmap:
+    case __NR_munmap:
+    case __NR_mremap:
+    case __NR_mprotect:
+    case __NR_madvise:
+    case __NR_clone:
+    case __NR_clone3:
+    case __NR_fork:
+    case __NR_vfork: return true;
+    default: return false;
+  }
+}
+
 void on_probe(pt_regs* regs, void* cookie) {
   const auto* probe = static_cast<const ProbeCookie*>(cookie);
   probe->program->run(regs, sizeof *regs, probe->cookie);
@@ -39,6 +60,7 @@ void on_probe(pt_regs* regs, void* cookie) {
 void on_sys_enter(pt_regs* regs, void* cookie) {
   const auto& table = *static_cast<const SyscallTable*>(cookie);
   const std::uint64_t nr = regs->orig_rax;
+  if (allocator_syscall(nr)) return;
   if (nr < SyscallTable::kMaxSyscall && !table.enter[nr].empty()) {
     SysEnterRecord record{{0, 0, 0, static_cast<std::int32_t>(gettid())}, static_cast<std::int32_t>(nr), 0,
                           {regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8, regs->r9}};
@@ -51,6 +73,7 @@ void on_sys_enter(pt_regs* regs, void* cookie) {
 void on_sys_exit(pt_regs* regs, void* cookie) {
   const auto& table = *static_cast<const SyscallTable*>(cookie);
   const std::uint64_t nr = regs->orig_rax;
+  if (allocator_syscall(nr)) return;
   if (nr < SyscallTable::kMaxSyscall && !table.exit[nr].empty()) {
     SysExitRecord record{{0, 0, 0, static_cast<std::int32_t>(gettid())}, static_cast<std::int32_t>(nr), 0,
                          static_cast<std::int64_t>(regs->rax)};
@@ -97,14 +120,28 @@ bool file_loaded(const std::string& path) {
   return search.found;
 }
 
+namespace {
+
+Result<bool> add_syscall(SyscallTable::Programs& table, int nr, const AgentProgram& program) {
+  if (allocator_syscall(static_cast<std::uint64_t>(nr)))
+    return make_error(Errc::unsupported, "glibc's allocator makes this system call holding its locks: a program "
+                                         "run there could deadlock, so ubee does not trace it");
+  if (nr < 0 || static_cast<std::size_t>(nr) >= table.size())
+    return make_error(Errc::unsupported, "system call " + std::to_string(nr) + " is beyond ubee's table");
+  table[static_cast<std::size_t>(nr)].push_back(&program);
+  return true;
+}
+
+}  // namespace
+
 Result<bool> Hooks::attach(const AgentProgram& program) {
   auto point = parse_attach_point(program.target());
   if (!point) return point.error();
   switch (point->kind) {
     case HookKind::uprobe:
     case HookKind::uretprobe: return attach_uprobe(program, *point);
-    case HookKind::syscall_enter: syscalls_.enter[point->syscall].push_back(&program); return true;
-    case HookKind::syscall_exit: syscalls_.exit[point->syscall].push_back(&program); return true;
+    case HookKind::syscall_enter: return add_syscall(syscalls_.enter, point->syscall, program);
+    case HookKind::syscall_exit: return add_syscall(syscalls_.exit, point->syscall, program);
     case HookKind::raw_syscall_enter: syscalls_.raw_enter.push_back(&program); return true;
     case HookKind::raw_syscall_exit: syscalls_.raw_exit.push_back(&program); return true;
     case HookKind::usdt:

@@ -17,7 +17,8 @@ namespace ubee::agent {
 // Programs per system call, and the raw tracepoints: fixed before interception starts, read-only after.
 struct SyscallTable {
   static constexpr std::size_t kMaxSyscall = 512;
-  std::array<std::vector<const AgentProgram*>, kMaxSyscall> enter, exit;
+  using Programs = std::array<std::vector<const AgentProgram*>, kMaxSyscall>;
+  Programs enter, exit;
   std::vector<const AgentProgram*> raw_enter, raw_exit;
   [[nodiscard]] bool empty() const;
 };

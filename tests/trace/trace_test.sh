@@ -118,6 +118,11 @@ expect_value "unverified: work()" "$work/u.out" 0 250
 if grep -qE '^ubee: pid [0-9]+: count_work: uprobe//proc/self/exe:work \(checked interpreter\)$' "$work/u.out"; then pass
 else failed "unverified: engine not reported: $(head -3 "$work/u.out")"; fi
 
+# ---- tail calls through a program array (the verifier has no tail call checks yet: --unverified).
+"$ubee" trace --unverified "$bpf/tailcall.o" -- "$target" calls 9 > "$work/tc.out" 2>/dev/null
+expect_value "tail call: target ran" "$work/tc.out" 0 9
+expect_value "tail call: no fall-through" "$work/tc.out" 1 0
+
 # ---- a command killed by a signal: ubee's status is the shell's 128 + signal.
 "$ubee" trace --unverified "$bpf/opens.o" -- sh -c 'kill -KILL $$' > /dev/null 2>&1
 expect_status "signal: 128 + SIGKILL" 137 $?
