@@ -67,19 +67,20 @@ std::uintptr_t closest_in_gap(std::uintptr_t lo, std::uintptr_t hi, std::uintptr
   return pick & ~std::uintptr_t{0xfff};
 }
 
-// Candidate addresses for a new chunk near `near`, closest first.
+// Candidate addresses for a new chunk near `near`, closest first: one per gap between mappings.
 std::vector<std::uintptr_t> candidates(std::uintptr_t near) {
   std::vector<std::uintptr_t> found;
   std::uintptr_t previous_end = kLowest;
-  auto ranges = mapped_ranges();
-  ranges.push_back({kHighest, kHighest, false});
-  for (const Range& r : ranges) {
-    const std::uintptr_t lo = (std::max(previous_end, kLowest) + 0xfff) & ~std::uintptr_t{0xfff};
-    if (const std::uintptr_t pick = closest_in_gap(lo, std::min(r.start, kHighest), near);
-        pick != 0 && chunk_reaches(pick, near))
-      found.push_back(pick);
+  const auto consider_gap_before = [&](std::uintptr_t next_start) {
+    const std::uintptr_t lo = (previous_end + 0xfff) & ~std::uintptr_t{0xfff};
+    const std::uintptr_t pick = closest_in_gap(lo, std::min(next_start, kHighest), near);
+    if (pick != 0 && chunk_reaches(pick, near)) found.push_back(pick);
+  };
+  for (const Range& r : mapped_ranges()) {
+    consider_gap_before(r.start);
     previous_end = std::max(previous_end, r.end);
   }
+  consider_gap_before(kHighest);
   std::sort(found.begin(), found.end(),
             [near](std::uintptr_t a, std::uintptr_t b) { return distance(a, near) < distance(b, near); });
   return found;
@@ -155,7 +156,8 @@ Result<void> write_code(std::uintptr_t address, std::span<const std::uint8_t> by
 
 bool is_executable(std::uintptr_t address, std::size_t length) {
   std::uintptr_t covered = address;  // adjacent executable mappings may share the range
-  for (const Range& r : mapped_ranges())
+  const std::vector<Range> ranges = mapped_ranges();
+  for (const Range& r : ranges)
     if (r.executable && r.start <= covered && covered < r.end) covered = r.end;
   return covered >= address + length;
 }
