@@ -48,6 +48,17 @@ ubee_test_back_jump:
         ret
         .size ubee_test_back_jump, . - ubee_test_back_jump
 
+        .globl ubee_test_jrcxz
+        .type ubee_test_jrcxz, @function
+ubee_test_jrcxz:
+        movq %rdi, %rcx
+        jrcxz 1f
+        movl $1, %eax
+        ret
+1:      xorl %eax, %eax
+        ret
+        .size ubee_test_jrcxz, . - ubee_test_jrcxz
+
         .globl ubee_test_rip_load
         .type ubee_test_rip_load, @function
 ubee_test_rip_load:
@@ -126,6 +137,7 @@ ubee_test_value:
 extern "C" {
 int ubee_test_too_short();
 int ubee_test_back_jump(int n);
+int ubee_test_jrcxz(long n);
 int ubee_test_rip_load(int n);
 int ubee_test_sign(int n);
 int ubee_test_call_first(int n);
@@ -534,6 +546,10 @@ TEST(AttachProbe, RefusesWhatCannotBeDisplaced) {
             std::string::npos)
       << jump_error;
   EXPECT_EQ(ubee_test_back_jump(5), 5);
+  const std::string jrcxz_error = error_of(address_of(ubee_test_jrcxz));
+  EXPECT_NE(jrcxz_error.find("'jrcxz' with a relative target cannot be relocated"), std::string::npos)
+      << jrcxz_error;
+  EXPECT_EQ(ubee_test_jrcxz(0), 0);  // untouched
 }
 
 TEST(AttachProbe, RefusesOverlappingPatches) {
