@@ -118,6 +118,12 @@ expect_value "unverified: work()" "$work/u.out" 0 250
 if grep -qE '^ubee: pid [0-9]+: count_work: uprobe//proc/self/exe:work \(checked interpreter\)$' "$work/u.out"; then pass
 else failed "unverified: engine not reported: $(head -3 "$work/u.out")"; fi
 
+# ---- bpf_get_attach_cookie (0 for a program attached by its section: it stores 100 + cookie) and the
+# LINUX_HAS_BPF_COOKIE kconfig extern (1).
+"$ubee" trace "$bpf/cookie.o" -- "$target" calls 2 > "$work/c.out" 2>/dev/null
+expect_value "cookie: LINUX_HAS_BPF_COOKIE" "$work/c.out" 0 1
+expect_value "cookie: bpf_get_attach_cookie" "$work/c.out" 1 100
+
 # ---- tail calls through a program array (the verifier has no tail call checks yet: --unverified).
 "$ubee" trace --unverified "$bpf/tailcall.o" -- "$target" calls 9 > "$work/tc.out" 2>/dev/null
 expect_value "tail call: target ran" "$work/tc.out" 0 9

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <asm/unistd_64.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "agent/attach_point.hpp"
 #include "agent/syscall_names.hpp"
 #include "cli/trace_format.hpp"
+#include "ubee/object.hpp"
 
 namespace ubee {
 namespace {
@@ -92,6 +94,24 @@ TEST(TraceFormat, UnknownConversionsAreRefused) {
   EXPECT_TRUE(cli::check_record_format("%d %s %16s %lld %hhu %c %p %%"));
   EXPECT_FALSE(cli::check_record_format("%q"));
   EXPECT_FALSE(cli::check_record_format("100%"));
+}
+
+// The agent opens the object on the CLI's maps: one memory, seen from both objects.
+TEST(TraceObject, SharedMapFdsOpenTheSameMaps) {
+  if (access(UBEE_TRACE_BPF_DIR "/counts.o", R_OK) != 0) GTEST_SKIP() << "the eBPF test programs were not built";
+  auto cli = Object::open(UBEE_TRACE_BPF_DIR "/counts.o");
+  ASSERT_TRUE(cli) << cli.error().to_string();
+  ObjectOptions options;
+  for (const auto& m : (*cli)->maps()) options.shared_map_fds[m->spec().name] = m->shared_fd();
+  auto agent = Object::open(UBEE_TRACE_BPF_DIR "/counts.o", options);
+  ASSERT_TRUE(agent) << agent.error().to_string();
+  const std::uint32_t key = 2;
+  const std::uint64_t value = 0x1122334455667788;
+  ASSERT_EQ((*agent)->find_map("calls")->user_update(&key, &value, BPF_ANY), 0);
+  std::uint64_t seen = 0;
+  ASSERT_EQ((*cli)->find_map("calls")->user_lookup(&key, &seen), 0);
+  EXPECT_EQ(seen, value);
+  EXPECT_NE((*cli)->find_map("calls").get(), (*agent)->find_map("calls").get());
 }
 
 }  // namespace
