@@ -7,7 +7,9 @@
 //     again and gets its own setup; fork()ed children keep the parent's connection and its probes.
 //   - injected (dlopen'd into a running process, no environment): the agent connects to
 //     agent_socket_name(getuid(), getpid()), "ubee-agent-<uid>-<pid>", which the CLI binds before injecting.
-//     When nothing listens there the agent does nothing.
+//     When nothing listens there the agent does nothing. The agent's constructor runs inside that dlopen() and
+//     waits for its setup, so `ubee trace --pid` injects from a second thread while the first serves the socket
+//     (src/cli/trace_session.cpp), using the target's real uid from /proc/PID/status.
 // Both sides check the other with SO_PEERCRED: the CLI accepts agents of the target's uid only (the injected
 // case: the target's pid too); the agent accepts a CLI of its own uid or root.
 //
