@@ -140,9 +140,10 @@ class Tracee {
     return {};
   }
 
-  Result<void> wait_stop(int& status) {
-    // A bounded wait: a thread stopped while holding a lock dlopen needs would never return.
-    for (int waited = 0; waited < kCallTimeoutMs; ++waited) {
+  Result<void> wait_stop(int& status, int timeout_ms = kCallTimeoutMs) {
+    // A bounded wait: a thread stopped while holding a lock dlopen needs would never return. Polled finely at
+    // first, since single steps stop within microseconds.
+    for (int poll = 0, waited_us = 0; waited_us < timeout_ms * 1000; ++poll) {
       const pid_t r = waitpid(pid_, &status, __WALL | WNOHANG);
       if (r < 0) return errno_error(pid_, "waitpid", errno);
       if (r == pid_) {
@@ -152,10 +153,41 @@ class Tracee {
         }
         return {};
       }
-      const timespec ms{0, 1000000};
-      nanosleep(&ms, nullptr);
+      const int pause_us = poll < 100 ? 10 : 1000;
+      const timespec pause{0, pause_us * 1000L};
+      nanosleep(&pause, nullptr);
+      waited_us += pause_us;
     }
-    return make_error(Errc::io, pid_text(pid_) + ": no stop within " + std::to_string(kCallTimeoutMs / 1000) + " s");
+    return make_error(Errc::io, pid_text(pid_) + ": no stop within " + std::to_string(timeout_ms) + " ms");
+  }
+
+  // The agent patches code (inline probes) inside the dlopen, while this thread is stopped where it was
+  // interrupted: resumed in the middle of bytes that became a jump, it would crash. A thread blocked in a system
+  // call is resumed just after its `syscall` instruction, which nothing patches. One running user code is
+  // stepped until it executes a call: a function's first instruction is either untouched or the start of a
+  // patch, and both are safe to resume at. Gives up quietly after kMaxSteps (a loop without calls).
+  Result<void> step_to_safe_point() {
+    constexpr int kMaxSteps = 20000;
+    auto regs = registers();
+    if (!regs) return regs.error();
+    if (static_cast<long>(regs->orig_rax) >= 0) return {};  // in a system call
+    int signal = 0;
+    for (int step = 0; step < kMaxSteps; ++step) {
+      const user_regs_struct before = *regs;
+      if (ptrace(PTRACE_SINGLESTEP, pid_, nullptr, reinterpret_cast<void*>(static_cast<long>(signal))) != 0)
+        return errno_error(pid_, "PTRACE_SINGLESTEP", errno);
+      int status = 0;
+      if (auto r = wait_stop(status); !r) return r;
+      signal = WSTOPSIG(status) == SIGTRAP || (status >> 16) != 0 ? 0 : WSTOPSIG(status);  // the process's own
+      regs = registers();
+      if (!regs) return regs.error();
+      std::uint64_t pushed = 0;
+      // A call pushed the address of the instruction after it (at most 15 bytes on) and went elsewhere.
+      if (regs->rsp == before.rsp - 8 && read(regs->rsp, &pushed, 8) && pushed > before.rip && pushed <= before.rip + 15 &&
+          regs->rip != pushed)
+        return {};
+    }
+    return {};
   }
 
   Result<user_regs_struct> registers() {
@@ -267,6 +299,7 @@ Result<void> inject_agent(pid_t pid, const std::string& library_path) {
   if (!dlopen_address) return dlopen_address.error();
   Tracee tracee(pid);
   if (auto r = tracee.attach(); !r) return r;
+  if (auto r = tracee.step_to_safe_point(); !r) return r;
   auto saved = tracee.registers();
   if (!saved) return saved.error();
   auto handle = tracee.call(*saved, *dlopen_address, *path, RTLD_NOW);
