@@ -26,6 +26,7 @@
 
 #include "../agent/protocol.hpp"
 #include "cli.hpp"
+#include "inject.hpp"
 #include "trace.hpp"
 
 namespace ubee::cli {
@@ -100,13 +101,6 @@ std::string status_text(int status) {
 }
 
 }  // namespace
-
-// The injector (inject.hpp, inject.cpp) loads the agent into a running process with ptrace. Declared here
-// with a weak stand-in so that `ubee trace` builds in a tree without it.
-Result<void> inject_agent(pid_t pid, const std::string& library_path);
-__attribute__((weak)) Result<void> inject_agent(pid_t, const std::string&) {
-  return make_error(Errc::unsupported, "--pid: this build has no injector");
-}
 
 struct TraceSession::Impl {
   const Object& object;
