@@ -1,6 +1,7 @@
 // The traced command and its agents: a listening socket in the abstract namespace, the command started with the
 // agent preloaded, and one connection per program image that loads the agent (the command, and every program it
-// execs). Each agent gets the setup of src/agent/protocol.hpp; its messages become ubee's output.
+// execs). Each agent gets the setup of src/agent/protocol.hpp; its messages become ubee's output. --pid is in
+// trace_inject.cpp.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,8 +27,8 @@
 
 #include "../agent/protocol.hpp"
 #include "cli.hpp"
-#include "inject.hpp"
 #include "trace.hpp"
+#include "trace_session.hpp"
 
 namespace ubee::cli {
 
@@ -35,21 +36,6 @@ using agent::Message;
 using agent::MessageType;
 
 namespace {
-
-constexpr auto kAttachTimeout = std::chrono::seconds(20);
-
-struct Agent {
-  int fd = -1;
-  int pid = 0;
-};
-
-std::string agent_library() {
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const auto path = self.parent_path() / "libubee-agent.so";
-  if (ec || !std::filesystem::exists(path)) fail("libubee-agent.so is not next to the ubee binary (" + path.string() + ")");
-  return path.string();
-}
 
 // The preload list: the agent (after the sanitizer runtimes in a sanitizer build, which must come first in
 // an uninstrumented program), then whatever the caller preloads already.
@@ -62,6 +48,21 @@ std::string preload_value(const std::string& library) {
   return value;
 }
 
+std::string status_text(int status) {
+  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {}", WTERMSIG(status));
+  return fmt::format("exited with status {}", WEXITSTATUS(status));
+}
+
+}  // namespace
+
+std::string agent_library() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const auto path = self.parent_path() / "libubee-agent.so";
+  if (ec || !std::filesystem::exists(path)) fail("libubee-agent.so is not next to the ubee binary (" + path.string() + ")");
+  return path.string();
+}
+
 int object_memfd(const std::string& path) {
   auto bytes = read_file(path);
   if (!bytes) fail(bytes.error());
@@ -69,19 +70,6 @@ int object_memfd(const std::string& path) {
   if (fd < 0 || write(fd, bytes->data(), bytes->size()) != static_cast<ssize_t>(bytes->size()))
     fail(std::string("cannot pass the object to the agent: ") + std::strerror(errno));
   return fd;
-}
-
-// The real uid of a running process: the agent injected there names its socket with it.
-unsigned process_uid(int pid) {
-  std::FILE* f = std::fopen(fmt::format("/proc/{}/status", pid).c_str(), "r");
-  if (f == nullptr) fail(fmt::format("no process {}", pid));
-  char line[256];
-  unsigned uid = 0;
-  bool found = false;
-  while (!found && std::fgets(line, sizeof line, f) != nullptr) found = std::sscanf(line, "Uid: %u", &uid) == 1;
-  std::fclose(f);
-  if (!found) fail(fmt::format("cannot read the owner of process {}", pid));
-  return uid;
 }
 
 int bind_listener(const std::string& name) {
@@ -92,48 +80,6 @@ int bind_listener(const std::string& name) {
     fail("cannot listen for the agent on @" + name + ": " + std::strerror(errno));
   return s;
 }
-
-volatile sig_atomic_t interrupted = 0;
-
-std::string status_text(int status) {
-  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {}", WTERMSIG(status));
-  return fmt::format("exited with status {}", WEXITSTATUS(status));
-}
-
-}  // namespace
-
-struct TraceSession::Impl {
-  const Object& object;
-  std::vector<TraceProgram> programs;
-  const TraceArgs& args;
-  TraceOutput& out;
-  int listener = -1;
-  std::string socket_name;
-  unsigned agent_uid = getuid();  // the uid agents must run as
-  int pidfd = -1;                 // --pid: readable when the process exits
-  int object_fd = -1;
-  pid_t child = -1;
-  bool exited = false;
-  int status = 0;
-  bool ready = false;               // the first agent attached everything
-  std::optional<std::string> error;  // the first agent's setup failed
-  std::vector<Agent> agents;
-
-  Impl(const Object& o, std::vector<TraceProgram> p, const TraceArgs& a, TraceOutput& w)
-      : object(o), programs(std::move(p)), args(a), out(w) {}
-
-  void spawn();
-  void inject();
-  void wait_ready(const std::function<bool()>& gone);
-  void accept_agents();
-  bool read_agent(Agent& a);
-  void handle(Agent& a, const Message& m);
-  void send_setup(Agent& a);
-  void event(int pid, const std::string& kind, const std::string& text);
-  bool poll_once(int timeout_ms);
-  void reap(bool wait);
-  void kill_child();
-};
 
 void TraceSession::Impl::spawn() {
   const std::string preload = preload_value(agent_library());
@@ -275,10 +221,7 @@ bool TraceSession::Impl::poll_once(int timeout_ms) {
 }
 
 void TraceSession::Impl::reap(bool wait) {
-  if (pidfd >= 0 && !exited) {
-    pollfd p{pidfd, POLLIN, 0};
-    exited = poll(&p, 1, 0) > 0 || interrupted;
-  }
+  if (pidfd >= 0 && !exited) exited = injected_process_gone();
   if (exited || child <= 0) return;
   if (waitpid(child, &status, wait ? 0 : WNOHANG) == child) exited = true;
 }
@@ -326,48 +269,10 @@ void TraceSession::Impl::wait_ready(const std::function<bool()>& gone) {
   }
 }
 
-// The injected agent's constructor runs inside the dlopen() that inject_agent() makes the process call, and
-// waits there for its setup: the injection runs on its own thread while this one serves the socket.
-void TraceSession::Impl::inject() {
-  agent_uid = process_uid(args.pid);
-  pidfd = static_cast<int>(syscall(SYS_pidfd_open, args.pid, 0));
-  if (pidfd < 0) fail(fmt::format("cannot watch process {}: {}", args.pid, std::strerror(errno)));
-  const std::string library = agent_library();
-  std::optional<Result<void>> injected;
-  std::mutex mutex;
-  std::thread injector([&] {
-    auto r = inject_agent(args.pid, library);
-    std::lock_guard lock(mutex);
-    injected = std::move(r);
-  });
-  const auto failed = [&] {
-    std::lock_guard lock(mutex);
-    return injected.has_value() && !injected->ok();
-  };
-  try {
-    wait_ready([&] { return failed(); });
-  } catch (...) {
-    injector.join();
-    if (failed()) fail(injected->error());
-    throw;
-  }
-  injector.join();
-  if (!injected->ok()) fail(injected->error());
-  // Ctrl-C ends the trace (the process goes on, its probes stay: the agent has no way back yet).
-  struct sigaction action{};
-  action.sa_handler = [](int) { interrupted = 1; };
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
 
 void TraceSession::start() {
   Impl& s = *impl_;
-  if (s.args.pid != 0) {
-    s.socket_name = agent::agent_socket_name(process_uid(s.args.pid), s.args.pid);
-    s.listener = bind_listener(s.socket_name);
-    s.object_fd = object_memfd(s.args.object);
-    return s.inject();
-  }
+  if (s.args.pid != 0) return s.start_injected();
   std::random_device random;
   s.socket_name = fmt::format("ubee-trace-{}-{}-{:08x}", getuid(), getpid(), random());
   s.listener = bind_listener(s.socket_name);
