@@ -31,7 +31,16 @@ struct ProbeId {
 // reason, when the instructions there cannot be displaced (a function too short, a jump into the patched bytes,
 // an instruction that cannot be relocated). Several probes on one address share one patch and run in the
 // order they were attached.
+// - ProbeKind::ret needs a function's entry, as the kernel's uretprobes do (the return address is at sp).
+// - A probe hit on a thread that is already running a handler is skipped (as BPF programs do not trigger
+//   uprobes), so handlers may call probed functions.
+// - Changes a handler makes to the general registers in regs are applied (not to ip and sp; to flags only at
+//   a site inside a function).
+// - Implementation and its limits: src/attach/probe_*.hpp, patch.hpp (live patching), code_memory.hpp.
 Result<ProbeId> attach_probe(std::uintptr_t address, ProbeKind kind, Handler handler, void* cookie);
+// When the last probe at an address goes, its original bytes come back (safely, as attach_probe patches).
+// The trampoline stays allocated (threads may still be inside it): under 1 KiB per address ever probed.
+// Errc::not_found for an id that is not attached.
 Result<void> detach_probe(ProbeId id);
 
 // The address of FUNC in the object PATH names as libbpf's SEC("uprobe/PATH:FUNC+OFF") does: an absolute path

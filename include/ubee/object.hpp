@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -46,6 +48,10 @@ struct ObjectOptions {
     o.verify = false;
     return o;
   }
+  // Maps another process created, by name: fds of their shared regions (Map::shared_fd()), opened with
+  // open_shared_map() instead of creating the maps, so that both processes see the same maps (`ubee trace`
+  // hands its maps to the agent in the traced process). Maps not named here are created; the fds are dup()ed.
+  std::map<std::string, int, std::less<>> shared_map_fds;
 };
 
 // One BPF_PROG_TEST_RUN: a packet and/or a context in, the same out, timed over `repeat` runs.

@@ -1,6 +1,7 @@
 #include <fmt/core.h>
 
 #include "cli.hpp"
+#include "trace.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"ubee: the eBPF system in user space"};
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   ubee::cli::add_verify_command(app);
   ubee::cli::add_conformance_plugin_command(app);
   ubee::cli::add_jit_dump_command(app);
+  ubee::cli::add_trace_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

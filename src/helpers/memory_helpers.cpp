@@ -1,28 +1,17 @@
 // Reading memory the program does not own (the probe_read family) and parsing numbers from strings
 // (bpf_strtol/bpf_strtoul, kernel/bpf/helpers.c __bpf_strtoull). A bad address is -EFAULT, never a crash:
-// reads go through process_vm_readv on this process, which the kernel checks for us.
-#include <sys/uio.h>
-#include <unistd.h>
-
+// reads go through safe_copy (no system call; a fault resumes at a recovery point), and kernel addresses fail
+// without being touched.
 #include <algorithm>
 #include <cctype>
 #include <climits>
 
 #include "helper_util.hpp"
+#include "helpers/safe_copy.hpp"
 #include "linux_helpers_impl.hpp"
 
 namespace ubee::helpers {
 namespace {
-
-constexpr std::uint64_t kPage = 4096;
-
-// Copies n bytes from an address that may be unmapped; false when any of it is.
-bool safe_copy(void* dst, std::uint64_t src, std::size_t n) {
-  if (n == 0) return true;
-  iovec local{dst, n};
-  iovec remote{ptr(src), n};
-  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
-}
 
 // Below mmap_min_addr (64 KiB) nothing is ever mapped. The kernel's _kernel variants report such (user)
 // addresses as -ERANGE on x86-64 (copy_from_kernel_nofault_allowed); the _user variants as -EFAULT.
@@ -40,7 +29,7 @@ std::uint64_t probe_read(std::uint64_t dst, std::uint64_t size, std::uint64_t sr
                          RunContext& c) {
   if (!mem_arg(dst, size, true, c)) return err(EFAULT);
   if (out_of_range<Kernel>(src, dst, size)) return err(ERANGE);
-  if (safe_copy(ptr(dst), src, size)) return 0;
+  if (ubee::safe_copy(ptr(dst), ptr<const void>(src), size)) return 0;
   std::memset(ptr(dst), 0, size);  // the kernel clears the destination on a fault
   return err(EFAULT);
 }
@@ -52,25 +41,11 @@ std::uint64_t probe_read_str(std::uint64_t dst, std::uint64_t size, std::uint64_
   if (size == 0) return 0;
   if (!mem_arg(dst, size, true, c)) return err(EFAULT);
   if (out_of_range<Kernel>(src, dst, size)) return err(ERANGE);
-  auto* out = ptr<char>(dst);
-  std::uint64_t copied = 0;
-  char chunk_buf[256];
-  while (copied < size - 1) {
-    // Page by page, so a string that ends just before an unmapped page is still read; through a bounce
-    // buffer, because the bytes after the NUL in dst must stay as they were (strncpy_from_user_nofault).
-    const std::uint64_t chunk = std::min({size - 1 - copied, kPage - ((src + copied) % kPage), sizeof chunk_buf});
-    if (!safe_copy(chunk_buf, src + copied, chunk)) {
-      std::memset(out, 0, size);
-      return err(EFAULT);
-    }
-    const auto* nul = static_cast<const char*>(std::memchr(chunk_buf, 0, chunk));
-    const std::uint64_t n = nul ? static_cast<std::uint64_t>(nul - chunk_buf) + 1 : chunk;
-    std::memcpy(out + copied, chunk_buf, n);
-    if (nul) return copied + n;
-    copied += chunk;
-  }
-  out[size - 1] = '\0';
-  return size;
+  // Bytes after the NUL in dst stay as they were (strncpy_from_user_nofault); all of dst is cleared on a fault.
+  const long n = ubee::safe_copy_str(ptr<char>(dst), ptr<const void>(src), size);
+  if (n >= 0) return static_cast<std::uint64_t>(n);
+  std::memset(ptr(dst), 0, size);
+  return err(EFAULT);
 }
 
 struct Parsed {

@@ -1,14 +1,12 @@
 // bpf_trace_printk, bpf_trace_vprintk and bpf_snprintf: the kernel's restricted printf (kernel/bpf/helpers.c
 // bpf_bprintf_prepare): conversions d i u x X o c s p and %%, flags, width, precision, l/ll; %s reads a string
 // from wherever it points, safely; %pI4/%pi4/%pI6/%pi6 print addresses, %pks/%pus strings, %pK/%px/%p pointers.
-#include <sys/uio.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <mutex>
 #include <string>
 
 #include "helper_util.hpp"
+#include "helpers/safe_copy.hpp"
 #include "linux_helpers_impl.hpp"
 #include "ubee/linux_helpers.hpp"
 
@@ -39,28 +37,18 @@ namespace {
 constexpr std::size_t kMaxArgs = 12;       // MAX_BPRINTF_VARARGS
 constexpr std::size_t kMaxStringArg = 1024;
 
-// A string argument read without trusting its address; "(efault)" when unreadable, as the kernel prints.
+// A string argument read without trusting its address (safe_copy_str: no system call, no crash); "(efault)"
+// when unreadable, as the kernel prints. At most kMaxStringArg characters.
 std::string read_string(std::uint64_t address) {
-  std::string out;
-  char buf[64];
-  while (out.size() < kMaxStringArg) {
-    iovec local{buf, sizeof buf};
-    const std::uint64_t to_page_end = 4096 - (address + out.size()) % 4096;
-    iovec remote{ptr(address + out.size()), std::min<std::uint64_t>(sizeof buf, to_page_end)};
-    const ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-    if (n <= 0) return out.empty() ? "(efault)" : out;
-    const auto* nul = static_cast<const char*>(std::memchr(buf, 0, static_cast<std::size_t>(n)));
-    out.append(buf, nul ? static_cast<std::size_t>(nul - buf) : static_cast<std::size_t>(n));
-    if (nul) break;
-  }
-  return out;
+  char buf[kMaxStringArg + 1];
+  const long n = safe_copy_str(buf, ptr<const void>(address), sizeof buf);
+  if (n <= 0) return "(efault)";
+  return std::string(buf, static_cast<std::size_t>(n) - 1);
 }
 
 std::string ip_address(std::uint64_t address, bool v6) {
   std::uint8_t b[16] = {};
-  iovec local{b, v6 ? 16U : 4U};
-  iovec remote{ptr(address), local.iov_len};
-  if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != static_cast<ssize_t>(local.iov_len)) return "(efault)";
+  if (!safe_copy(b, ptr<const void>(address), v6 ? 16 : 4)) return "(efault)";
   char text[64];
   if (!v6) {
     std::snprintf(text, sizeof text, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);

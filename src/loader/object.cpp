@@ -94,11 +94,12 @@ Result<std::unique_ptr<Object>> Object::build(ObjectSpec spec, const std::string
   return object;
 }
 
-Result<void> Object::create_maps(const ObjectOptions&) {
+Result<void> Object::create_maps(const ObjectOptions& options) {
   for (MapSpec spec : spec_.maps) {
     // libbpf sizes a perf event array left at 0 entries to the possible CPUs; the kernel would refuse 0.
     if (spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && spec.max_entries == 0) spec.max_entries = possible_cpus();
-    auto map = create_map(spec);
+    const auto shared = options.shared_map_fds.find(spec.name);
+    auto map = shared == options.shared_map_fds.end() ? create_map(spec) : open_shared_map(spec, shared->second);
     if (!map) return map.error();
     maps_.push_back(std::move(*map));
   }
@@ -147,11 +148,16 @@ Result<void> Object::fill_initial_slots() {
   return {};
 }
 
-// `.kconfig` externs: LINUX_KERNEL_VERSION from uname(2); no CONFIG_* option describes a user-space runtime,
-// so those stay 0 when weak and are an error otherwise, as libbpf fails on an unknown strong extern.
+// `.kconfig` externs: LINUX_KERNEL_VERSION from uname(2); LINUX_HAS_BPF_COOKIE is 1 (bpf_get_attach_cookie
+// works for programs ubee attaches, and libbpf's usdt.bpf.h reads its spec id through it). No CONFIG_* option
+// describes a user-space runtime, so those stay 0 when weak and are an error otherwise, as libbpf fails on an
+// unknown strong extern.
 Result<void> Object::fill_kconfig() {
   if (spec_.kconfig.empty()) return {};
-  auto map = find_map(".kconfig");
+  // The map is named as libbpf names it, "<object prefix>.kconfig" (internal_map_name), not ".kconfig".
+  std::shared_ptr<Map> map;
+  for (const auto& m : maps_)
+    if (m->spec().name.ends_with(".kconfig")) map = m;
   const std::uint32_t zero = 0;
   auto* value = map ? static_cast<std::uint8_t*>(map->lookup(&zero)) : nullptr;
   if (value == nullptr) return make_error(Errc::invalid_argument, "kconfig externs without a .kconfig map");
@@ -163,6 +169,8 @@ Result<void> Object::fill_kconfig() {
       std::sscanf(u.release, "%u.%u.%u", &major, &minor, &patch);
       const std::uint32_t version = (major << 16) + (minor << 8) + std::min(patch, 255U);
       std::memcpy(value + k.offset, &version, 4);
+    } else if (k.name == "LINUX_HAS_BPF_COOKIE" && k.size == 1 && k.offset < map->value_size()) {
+      value[k.offset] = 1;
     } else if (!k.weak) {
       return make_error(Errc::unsupported, "kconfig extern '" + k.name + "' has no value in user space");
     }
