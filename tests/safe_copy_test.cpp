@@ -107,8 +107,9 @@ TEST(SafeCopyDeathTest, OtherFaultsAreNotSwallowed) {
   ASSERT_FALSE(safe_copy(dst, nullptr, 8));  // the handler is installed
   EXPECT_EXIT(
       {
-        volatile int* bad = reinterpret_cast<volatile int*>(16);
-        *bad = 1;
+        // An inaccessible page, not a constant address the compiler could reason about.
+        void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        *static_cast<volatile int*>(page) = 1;
         _exit(0);
       },
       [](int status) { return (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) || (WIFEXITED(status) && WEXITSTATUS(status) != 0); },
