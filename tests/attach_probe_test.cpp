@@ -146,14 +146,20 @@ int ubee_test_jump_first(int n);
 long ubee_test_mid(long a, long b);  // 2 * (a + b) + (a < b)
 void ubee_test_mid_site();
 
-// noipa: the compiler may neither inline these nor assume anything about them across calls.
+// noipa: the compiler may neither inline these nor assume anything about them across calls. The recursive
+// ones call themselves through a volatile pointer, which -O2 cannot turn into a loop.
+long probed_triangle(long n);
+void probed_jumper(std::jmp_buf* buffer, int depth);
+long (*volatile triangle_again)(long) = probed_triangle;
+void (*volatile jumper_again)(std::jmp_buf*, int) = probed_jumper;
 [[gnu::noipa]] long probed_add(long a, long b) { return a + b; }
-[[gnu::noipa]] long probed_triangle(long n) { return n == 0 ? 0 : n + probed_triangle(n - 1); }
+[[gnu::noipa]] long probed_triangle(long n) { return n == 0 ? 0 : n + triangle_again(n - 1); }
 [[gnu::noipa]] long call_probed_add(long a) { return probed_add(a, 1) * 2; }
 [[gnu::noipa]] void probed_jumper(std::jmp_buf* buffer, int depth) {
   if (depth < 0) return;
   if (depth == 0) std::longjmp(*buffer, 1);
-  probed_jumper(buffer, depth - 1);
+  jumper_again(buffer, depth - 1);
+  asm volatile("" ::: "memory");  // not a tail call: every level keeps its own frame
 }
 [[gnu::noipa]] long probed_thrower(long n) {
   if (n < 0) throw std::runtime_error("negative " + std::to_string(n));
