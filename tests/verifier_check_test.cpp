@@ -147,8 +147,19 @@ const Case kCases[] = {
      " r0 = *(u64 *)(r0 + 0)\n exit"},
     {"stack_overwritten_spill_is_data", "*(u64 *)(r10 - 8) = r1\n *(u8 *)(r10 - 8) = 0\n"
      " r2 = *(u64 *)(r10 - 8)\n r0 = *(u32 *)(r2 + 0)\n exit", "R2 invalid mem access 'scalar'", 3},
-    {"stack_pointer_variable_offset", "r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n r3 = r10\n r3 -= 16\n r3 += r2\n"
-     " *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit", "variable-offset stack access is not supported yet", 5},
+    // ---- variable-offset stack accesses (privileged)
+    // As the kernel does for privileged programs, a variable-offset write makes every byte it may hit data.
+    {"stack_var_off_write_covers_range", "r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n r3 = r10\n r3 -= 16\n r3 += r2\n"
+     " *(u64 *)(r3 + 0) = 0\n r0 = *(u64 *)(r10 - 8)\n r0 = *(u64 *)(r10 - 16)\n exit"},
+    {"stack_var_off_read_initialised", "*(u64 *)(r10 - 16) = 0\n *(u64 *)(r10 - 8) = 0\n r2 = *(u32 *)(r1 + 12)\n"
+     " r2 &= 8\n r3 = r10\n r3 -= 16\n r3 += r2\n r0 = *(u64 *)(r3 + 0)\n exit"},
+    {"stack_var_off_read_uninit", "*(u64 *)(r10 - 16) = 0\n r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n r3 = r10\n"
+     " r3 -= 16\n r3 += r2\n r0 = *(u64 *)(r3 + 0)\n exit",
+     "invalid variable-offset read from stack R3 var_off=(0x0; 0x8) off=8 size=8", 6},
+    {"stack_var_off_out_of_frame", "r2 = *(u32 *)(r1 + 12)\n r2 &= 16\n r3 = r10\n r3 -= 8\n r3 += r2\n"
+     " *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit", "invalid variable-offset write to stack R3 var_off=(0x0; 0x10) off=-8 size=8", 5},
+    {"stack_var_off_misaligned", "r2 = *(u32 *)(r1 + 12)\n r2 &= 4\n r3 = r10\n r3 -= 16\n r3 += r2\n"
+     " *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit", "misaligned stack access off (0x0; 0x4)+-16+0 size 8", 5},
     {"atomic_add_on_stack", "*(u64 *)(r10 - 8) = 0\n r1 = 1\n lock *(u64 *)(r10 - 8) += r1\n"
      " r0 = *(u64 *)(r10 - 8)\n exit"},
     {"atomic_on_uninit_stack", "r1 = 1\n lock *(u64 *)(r10 - 8) += r1\n r0 = 0\n exit",
@@ -226,7 +237,7 @@ const Case kCases[] = {
      " *(u64 *)(r0 + 4) = 1\n r1 = r0\n r2 = 0\n call 132\n r0 = 0\n exit",
      "invalid access to memory, mem_size=8 off=4 size=8", 6},
     {"ringbuf_reserve_on_hash_map", "r1 = map_idx(0) ll\n r2 = 8\n r3 = 0\n call 131\n r0 = 0\n exit",
-     "cannot pass map_type 1 into func #131", 4},
+     "cannot pass map_type 1 into func bpf_ringbuf_reserve#131", 4},
     {"ringbuf_reserve_size_not_const",
      "r2 = *(u32 *)(r1 + 12)\n r1 = map_idx(2) ll\n r3 = 0\n call 131\n r0 = 0\n exit",
      "R2 is not a known constant", 4},
@@ -239,11 +250,7 @@ const Case kCases[] = {
     {"queue_pop_buffer_too_small", "r1 = map_idx(3) ll\n r2 = r10\n r2 += -4\n call 88\n r0 = 0\n exit",
      "invalid indirect access to stack R2 off=-4 size=8", 4},
     {"queue_pop_on_array", "r1 = map_idx(1) ll\n r2 = r10\n r2 += -48\n call 88\n r0 = 0\n exit",
-     "cannot pass map_type 2 into func #88", 4},
-    {"strtol_long_pointer_not_yet", "*(u64 *)(r10 - 8) = 0\n r1 = r10\n r1 += -8\n r2 = 8\n r3 = 0\n r4 = r10\n"
-     " r4 += -16\n call 105\n r0 = 0\n exit", "R4 memory argument without a size is not supported", 7},
-    {"spin_lock_not_yet", "r1 = r10\n call 93\n r0 = 0\n exit", "needs spin lock tracking", 1},
-    {"tail_call_not_yet", "r2 = 0\n r3 = 0\n call 12\n r0 = 0\n exit", "needs tail call checks", 2},
+     "cannot pass map_type 2 into func bpf_map_pop_elem#88", 4},
     {"map_in_map_lookup", LOOKUP_OUTER "if r0 == 0 goto +8\n r1 = r0\n r2 = r10\n r2 += -4\n call 1\n"
      " if r0 == 0 goto +2\n r0 = *(u64 *)(r0 + 16)\n exit\n r0 = 0\n exit"},
     {"map_in_map_inner_value_size", LOOKUP_OUTER "if r0 == 0 goto +8\n r1 = r0\n r2 = r10\n r2 += -4\n call 1\n"
@@ -252,12 +259,11 @@ const Case kCases[] = {
     {"map_in_map_inner_unchecked", LOOKUP_OUTER "r1 = r0\n r2 = r10\n r2 += -4\n call 1\n r0 = 0\n exit",
      "R1 type=map_ptr_or_null expected=map_ptr", 9},
     {"map_in_map_update_from_program", "*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r3 = r10\n r3 += -4\n"
-     " r4 = 0\n r1 = map_idx(4) ll\n call 2\n exit", "cannot pass map_type 12 into func #2", 8},
+     " r4 = 0\n r1 = map_idx(4) ll\n call 2\n exit", "cannot pass map_type 12 into func bpf_map_update_elem#2", 8},
     {"ringbuf_map_lookup", "*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r1 = map_idx(2) ll\n call 1\n r0 = 0\n exit",
-     "cannot pass map_type 27 into func #1", 5},
+     "cannot pass map_type 27 into func bpf_map_lookup_elem#1", 5},
     {"helper_ctx_arg_modified", "r1 += 4\n r2 = 0\n r3 = r10\n r3 += -8\n r4 = 8\n call 189\n r0 = 0\n exit",
      "dereference of modified ctx ptr R1 off=4 disallowed", 5},
-    {"subprogram_call_not_yet", "call sub\n exit\nsub: r0 = 0\n exit", "not supported by the verifier yet", 0},
     // ---- context and packets
     {"xdp_ctx_write", "*(u32 *)(r1 + 0) = 0\n r0 = 0\n exit", "invalid bpf_context access off=0 size=4", 0},
     {"tc_ctx_write_mark", "r2 = 7\n *(u32 *)(r1 + 8) = r2\n r0 = 0\n exit", nullptr, 0, BPF_PROG_TYPE_SCHED_CLS},
@@ -286,9 +292,9 @@ const Case kCases[] = {
     {"bounded_loop", "r0 = 0\n r1 = 0\nloop: r0 += r1\n r1 += 1\n if r1 < 100 goto loop\n exit"},
     {"loop_bound_from_data", "r2 = *(u32 *)(r1 + 12)\n r2 &= 0xff\n r1 = 0\n r0 = 0\nloop: r1 += 1\n"
      " if r1 < r2 goto loop\n exit"},
-    {"infinite_loop", "r0 = 0\nloop: goto loop\n exit", "infinite loop detected at 1", 1},
+    {"infinite_loop", "r0 = 0\nloop: goto loop\n exit", "infinite loop detected at insn 1", 1},
     {"infinite_loop_unknown_counter", "r1 = *(u32 *)(r1 + 12)\n r0 = 0\nloop: r1 |= 1\n if r1 != 0 goto loop\n exit",
-     "infinite loop detected at 2", 2},
+     "infinite loop detected at insn 2", 2},
     {"too_many_insns", "r0 = 0\nloop: r0 += 1\n if r0 < 1000000 goto loop\n exit",
      "BPF program is too large. Processed 1000001 insn", 2},
     {"pruning_diamonds", "r0 = 0\n r2 = *(u32 *)(r1 + 12)\n"

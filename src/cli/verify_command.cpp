@@ -23,8 +23,10 @@ struct VerifyArgs {
 nlohmann::json verify_one(const ObjectSpec& spec, const ProgramSpec& p, const HelperRegistry& helpers) {
   VerifierOptions options;
   options.type = p.type;
+  options.expected_attach_type = p.expected_attach_type;
   options.maps = spec.maps;
   options.helpers = &helpers;
+  options.btf = spec.btf.get();
   const auto result = verify(p.insns, options);
   nlohmann::json j{{"name", p.name}, {"section", p.section}, {"accepted", result.ok()}};
   if (result.ok()) {

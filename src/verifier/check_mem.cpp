@@ -71,6 +71,15 @@ Result<RegState> load_ctx(const Env& env, const RegState& reg, const Access& acc
   return RegState::pointer(*type);
 }
 
+// check_map_access_type() and check_map_access(): read-only maps (.rodata) refuse the program's writes.
+Result<void> check_map_value(const Env& env, const RegState& reg, const Access& access) {
+  const std::uint32_t value_size = reg.map->value_size;
+  if (access.write && (reg.map->flags & BPF_F_RDONLY_PROG) != 0)
+    return env.fail("write into map forbidden, value_size=" + std::to_string(value_size) +
+                    off_size(std::int64_t{reg.off} + access.off, access.size));
+  return check_region(env, reg, access, value_size, "map value, value_size=" + std::to_string(value_size));
+}
+
 bool is_load_sign_extending(const Insn& insn) { return insn.mode() == BPF_MEMSX; }
 
 }  // namespace
@@ -79,9 +88,11 @@ Result<void> check_mem_region(Env& env, State& state, const Access& access) {
   const RegState& reg = state.reg(access.regno);
   switch (reg.type) {
     case RegType::ptr_to_stack: return check_stack_access(env, state, access);
-    case RegType::ptr_to_map_value:
-      return check_region(env, reg, access, reg.map->value_size,
-                          "map value, value_size=" + std::to_string(reg.map->value_size));
+    case RegType::ptr_to_map_value: return check_map_value(env, reg, access);
+    case RegType::ptr_to_map_key:
+      if (access.write) return env.fail("write to change key " + reg_name(access.regno) + " not allowed");
+      return check_region(env, reg, access, reg.map->key_size,
+                          "map key, key_size=" + std::to_string(reg.map->key_size));
     case RegType::ptr_to_mem:
       return check_region(env, reg, access, reg.mem_size, "memory, mem_size=" + std::to_string(reg.mem_size));
     case RegType::ptr_to_packet:
@@ -100,10 +111,15 @@ Result<void> check_load(Env& env, State& state, const Insn& insn) {
   if (src.type == RegType::ptr_to_ctx) {
     value = load_ctx(env, src, access);
   } else if (src.type == RegType::ptr_to_stack) {
-    const auto off = stack_offset(env, src, access);
-    if (!off.ok()) return off.error();
-    UBEE_TRY(check_mem_region(env, state, access));
-    value = stack_fill(env, state.cur(), *off, access.size);
+    const auto range = stack_range(env, state, src, access);
+    if (!range.ok()) return range.error();
+    const Frame& frame = stack_frame(state, src);
+    if (range->fixed()) {
+      UBEE_TRY(check_mem_region(env, state, access));
+      value = stack_fill(env, frame, range->min, access.size);
+    } else {
+      value = stack_read_var(env, frame, src, *range, access);
+    }
   } else {
     UBEE_TRY(check_mem_region(env, state, access));
     value = RegState::scalar(loaded_value(access.size, is_load_sign_extending(insn)));
@@ -114,15 +130,24 @@ Result<void> check_load(Env& env, State& state, const Insn& insn) {
 }
 
 // check_stack_write_fixed_off(): registers spill whole; smaller stores are data, or zero when storing 0.
-Result<void> store_to_stack(const Env& env, State& state, const Access& access, const RegState& value) {
-  const auto off = stack_offset(env, state.reg(access.regno), access);
-  if (!off.ok()) return off.error();
+Result<void> store_to_stack(Env& env, State& state, const Access& access, const RegState& value) {
+  const RegState ptr = state.reg(access.regno);
+  const auto range = stack_range(env, state, ptr, access);
+  if (!range.ok()) return range.error();
+  Frame& frame = stack_frame(state, ptr);
+  // A callee's stack dies with it: no caller may keep a pointer to it.
+  if (value.type == RegType::ptr_to_stack && ptr.frameno + 1u != state.frames.size())
+    return env.fail("cannot spill pointers to stack into stack frame of the caller");
+  if (!range->fixed()) {
+    stack_write_var(frame, *range, access.size, value);
+    return {};
+  }
   if (access.size == 8) {
-    stack_spill(state.cur(), *off, value);
+    stack_spill(frame, range->min, value);
     return {};
   }
   if (is_pointer(value.type)) return env.fail("invalid size of register spill");
-  stack_mark(state.cur(), *off, access.size, value.is_const_zero() ? SlotType::zero : SlotType::misc);
+  stack_mark(frame, range->min, access.size, value.is_const_zero() ? SlotType::zero : SlotType::misc);
   return {};
 }
 

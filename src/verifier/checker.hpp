@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "ubee/verifier.hpp"
 #include "verifier/reg_state.hpp"
@@ -21,12 +22,26 @@
 
 namespace ubee::verifier {
 
+// struct bpf_subprog_info: a function of the program, [start, end).
+struct Subprog {
+  std::size_t start = 0;
+  std::size_t end = 0;
+  std::uint32_t stack_depth = 0;  // deepest stack byte it touched, over all paths
+  bool has_tail_call = false;
+};
+
 // struct bpf_verifier_env, reduced to what the checks need.
 struct Env {
   std::span<const Insn> prog;
   const VerifierOptions& options;
+  std::vector<Subprog> subprogs;  // by start; [0] is the program's entry
   std::size_t insn = 0;          // index of the instruction being checked
   std::uint32_t next_id = 1;     // ids for or_null pointers and packet ranges (env->id_gen)
+
+  // The function whose body holds instruction `pc`.
+  [[nodiscard]] std::size_t subprog_at(std::size_t pc) const;
+  // The function starting at `pc`, if one does.
+  [[nodiscard]] std::optional<std::size_t> subprog_starting(std::size_t pc) const;
 
   [[nodiscard]] Error fail(std::string message) const {
     return insn_error(Errc::invalid_program, insn, std::move(message));
@@ -62,13 +77,18 @@ struct Access {
 };
 Result<void> check_mem_region(Env& env, State& state, const Access& access);
 
-// Helper calls (check_helper_call, check_func_arg).
-Result<void> check_helper_call(Env& env, State& state, const Insn& insn);
-// Helpers whose checks need verifier features not built yet (callbacks, spin locks, tail calls).
-Result<void> check_helper_supported(const Env& env, std::uint32_t helper);
+// A callback a helper calls: its function (index in Env::subprogs) and r1-r5 of its frame.
+struct CallbackCall {
+  std::size_t subprog = 0;
+  std::array<RegState, 5> args{};
+};
+// Helper calls (check_helper_call, check_func_arg); the callback the helper calls, if it calls one.
+Result<std::optional<CallbackCall>> check_helper_call(Env& env, State& state, const Insn& insn);
+// check_helper_mem_access(): the helper reads (or writes) `size` bytes from the pointer in `regno`.
+Result<void> check_helper_mem(Env& env, State& state, int regno, std::uint64_t size, bool write);
 // What the kernel's prototypes say and ubee's ArgType cannot yet: map types a helper works on
 // (check_map_func_compatibility) and ring buffer records (ARG_PTR_TO_RINGBUF_MEM), after the generic checks.
-Result<void> check_helper_rules(const Env& env, const State& state, std::uint32_t helper,
+Result<void> check_helper_rules(const Env& env, const State& state, std::uint32_t helper, const std::string& name,
                                 const MapSpec* map);
 
 // A conditional jump's two successors; an impossible side is empty (check_cond_jmp_op).
