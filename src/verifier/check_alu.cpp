@@ -83,6 +83,7 @@ Result<void> adjust_pointer(Env& env, const Insn& insn, RegState& ptr, const Reg
     ptr.off = static_cast<std::int32_t>(ptr.off + delta);
     return check_sane_offset(env, ptr, Scalar::constant(static_cast<std::uint64_t>(std::int64_t{ptr.off})));
   }
+  record_speculation_limit(env, ptr, scalar.var, op == BPF_ADD);
   ptr.var = scalar_alu(AluOp{op, true, 0, 0, BPF_X}, ptr.var, scalar.var);
   if (ptr.type == RegType::ptr_to_packet || ptr.type == RegType::ptr_to_packet_meta) {
     ptr.id = env.next_id++;

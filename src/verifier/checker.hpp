@@ -30,11 +30,18 @@ struct Subprog {
   bool has_tail_call = false;
 };
 
+// What the paths through one `ptr += scalar` proved (struct bpf_insn_aux_data's alu_limit).
+struct SpeculationLimit {
+  std::uint32_t limit = 0;
+  bool unmaskable = false;
+};
+
 // struct bpf_verifier_env, reduced to what the checks need.
 struct Env {
   std::span<const Insn> prog;
   const VerifierOptions& options;
   std::vector<Subprog> subprogs;  // by start; [0] is the program's entry
+  std::vector<SpeculationLimit> speculation;  // per instruction
   std::size_t insn = 0;          // index of the instruction being checked
   std::uint32_t next_id = 1;     // ids for or_null pointers and packet ranges (env->id_gen)
 
@@ -60,6 +67,11 @@ Result<void> check_reg_read(const Env& env, const State& state, int regno);
 Result<void> check_alu(Env& env, State& state, const Insn& insn);
 // lddw: constants and map references (check_ld_imm).
 Result<void> check_ld_imm(Env& env, State& state, const Insn& lo, const Insn& hi);
+
+// Spectre v1 (speculation.cpp): records the limit of the pointer arithmetic at env.insn for one path, and
+// gives VerifierStats::speculation_limits once every path is done.
+void record_speculation_limit(Env& env, const RegState& ptr, const Scalar& scalar, bool add);
+[[nodiscard]] std::vector<std::uint32_t> speculation_limits(const Env& env);
 
 // Loads, stores and atomics (check_mem_access, check_atomic).
 Result<void> check_load(Env& env, State& state, const Insn& insn);

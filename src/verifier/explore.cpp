@@ -12,6 +12,7 @@
 #include "verifier/checker.hpp"
 #include "verifier/helper_checks.hpp"
 #include "verifier/liveness.hpp"
+#include "verifier/log.hpp"
 #include "verifier/subprogs.hpp"
 
 namespace ubee::verifier {
@@ -34,6 +35,7 @@ struct Path {
   State state;
   std::size_t pc = 0;
   Checkpoint* parent = nullptr;  // the latest checkpoint this path passed
+  std::string trace;             // with VerifierOptions::log: the log of this path so far
 };
 
 bool is_call(const Insn& insn) { return insn.opcode == (BPF_JMP | BPF_CALL); }
@@ -59,22 +61,29 @@ std::vector<bool> prune_points(std::span<const Insn> prog) {
 class Explorer {
  public:
   Explorer(std::span<const Insn> prog, const VerifierOptions& options, std::vector<Subprog> subprogs)
-      : env_{prog, options, std::move(subprogs)},
+      : env_{prog, options, std::move(subprogs), std::vector<SpeculationLimit>(prog.size())},
         prune_points_(prune_points(prog)),
         live_(live_registers(prog)),
         stored_(prog.size()) {}
 
   Result<VerifierStats> run() {
     const auto start = std::chrono::steady_clock::now();
-    pending_.push_back(Path{initial_state(), 0, nullptr});
+    pending_.push_back(Path{initial_state(), 0, nullptr, {}});
     while (!pending_.empty()) {
       Path path = std::move(pending_.back());
       pending_.pop_back();
-      UBEE_TRY(explore(std::move(path)));
+      if (auto explored = explore(std::move(path)); !explored.ok()) return explored.error();
     }
     env_.insn = 0;
-    UBEE_TRY(check_max_stack_depth(env_));
+    if (auto depth = check_max_stack_depth(env_); !depth.ok()) {
+      if (env_.options.log != nullptr) *env_.options.log += depth.error().message + "\n";
+      return depth.error();
+    }
+    stats_.speculation_limits = speculation_limits(env_);
     stats_.peak_states = stats_.states;  // stored states are never freed yet
+    if (env_.options.log != nullptr)
+      *env_.options.log += "processed " + std::to_string(stats_.insns_processed) + " insns, total_states " +
+                           std::to_string(stats_.states) + ", peak_states " + std::to_string(stats_.peak_states) + "\n";
     stats_.duration = std::chrono::steady_clock::now() - start;
     return stats_;
   }
@@ -86,16 +95,35 @@ class Explorer {
       env_.insn = path.pc;
       if (prune_points_[path.pc]) {
         auto pruned = visit_prune_point(path);
-        if (!pruned.ok()) return pruned.error();
-        if (*pruned) return end_path(path.parent);
+        if (!pruned.ok()) return rejected(path, pruned.error());
+        if (*pruned) {
+          log(path, std::to_string(path.pc) + ": safe\n");
+          return end_path(path.parent);
+        }
       }
       if (++stats_.insns_processed > kMaxInsns)
-        return env_.fail("BPF program is too large. Processed " + std::to_string(stats_.insns_processed) + " insn");
+        return rejected(path, env_.fail("BPF program is too large. Processed " +
+                                        std::to_string(stats_.insns_processed) + " insn"));
       auto next = step(path);
-      if (!next.ok()) return next.error();
+      if (!next.ok()) return rejected(path, next.error());
+      if (env_.options.log != nullptr) log(path, log_line(env_.prog, path.pc, path.state));
       if (!*next) return end_path(path.parent);
       path.pc = **next;
     }
+  }
+
+  // The log: every path as it runs when verbose, otherwise only the rejected one (kept per path until then).
+  void log(Path& path, const std::string& line) {
+    if (env_.options.log == nullptr) return;
+    (env_.options.verbose ? *env_.options.log : path.trace) += line;
+  }
+
+  Error rejected(Path& path, Error error) {
+    if (env_.options.log != nullptr) {
+      if (!env_.options.verbose) *env_.options.log += path.trace;
+      *env_.options.log += error.message + "\nprocessed " + std::to_string(stats_.insns_processed) + " insns\n";
+    }
+    return error;
   }
 
   // is_state_visited(): true when a stored state proves this one safe.
@@ -179,14 +207,19 @@ class Explorer {
     if (*callback) {
       ++before->callback_rounds;
       UBEE_TRY(push_frame(env_, *before, (*callback)->subprog, (*callback)->args, true));
-      fork(Path{std::move(*before), env_.subprogs[(*callback)->subprog].start, path.parent});
+      fork(path, Path{std::move(*before), env_.subprogs[(*callback)->subprog].start, path.parent, {}});
     }
     return std::optional<std::size_t>{path.pc + 1};
   }
 
   // push_stack(): a path to explore later, below the same checkpoint.
-  void fork(Path path) {
+  void fork(const Path& from, Path path) {
     if (path.parent != nullptr) ++path.parent->branches;
+    if (env_.options.log != nullptr) {
+      if (!env_.options.verbose) path.trace = from.trace + log_line(env_.prog, from.pc, path.state);
+      log(path, "from " + std::to_string(from.pc) + " to " + std::to_string(path.pc) + ":" + state_text(path.state) +
+                    "\n");
+    }
     pending_.push_back(std::move(path));
   }
 
@@ -197,7 +230,7 @@ class Explorer {
     const std::size_t target = path.pc + 1 + static_cast<std::size_t>(static_cast<std::int64_t>(insn.off));
     Successors& both = *successors;
     if (both.jump && both.fall) {
-      fork(Path{std::move(*both.jump), target, path.parent});
+      fork(path, Path{std::move(*both.jump), target, path.parent, {}});
     } else if (both.jump) {
       path.state = std::move(*both.jump);
       return std::optional<std::size_t>{target};
