@@ -125,6 +125,28 @@ const Case kCalls[] = {
      "At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]", 1, BPF_PROG_TYPE_CGROUP_SKB},
     {"cgroup_skb_pointer_verdict", "r0 = r10\n exit", "At program exit the register R0 is not a known value (fp)", 1,
      BPF_PROG_TYPE_CGROUP_SKB},
+    // ---- unprivileged programs: no address may leak
+    {"unpriv_return_pointer", "r0 = r10\n exit", "R0 leaks addr as return value", 1, BPF_PROG_TYPE_SOCKET_FILTER,
+     true},
+    {"priv_return_pointer", "r0 = r10\n exit", nullptr, 0, BPF_PROG_TYPE_SOCKET_FILTER},
+    {"unpriv_pointer_into_map", LOOKUP0 "if r0 == 0 goto +1\n *(u64 *)(r0 + 0) = r10\n r0 = 0\n exit",
+     "R10 leaks addr into map", 7, BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"priv_pointer_into_map", LOOKUP0 "if r0 == 0 goto +1\n *(u64 *)(r0 + 0) = r10\n r0 = 0\n exit", nullptr, 0,
+     BPF_PROG_TYPE_SOCKET_FILTER},
+    {"unpriv_pointer_comparison", "r2 = r10\n if r2 > r1 goto +0\n r0 = 0\n exit", "R1 pointer comparison prohibited",
+     1, BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_pointer_compared_with_number", "r2 = r10\n if r2 > 7 goto +0\n r0 = 0\n exit",
+     "R2 pointer comparison prohibited", 1, BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_null_check_allowed", LOOKUP0 "if r0 == 0 goto +1\n r0 = *(u64 *)(r0 + 0)\n r0 = 0\n exit", nullptr, 0,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_pointer_minus_pointer", "r2 = r10\n r2 -= r10\n r0 = 0\n exit", "R2 pointer -= pointer prohibited", 1,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_partial_copy", "w2 = w10\n r0 = 0\n exit", "R10 partial copy of pointer", 0,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_pointer_to_helper", "*(u64 *)(r10 - 8) = 0\n r1 = map_idx(3) ll\n r2 = r10\n r2 += -8\n r3 = r10\n"
+     " call 87\n r0 = 0\n exit", "R3 leaks addr into helper function", 6, BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_variable_stack_pointer", "r2 = *(u32 *)(r1 + 0)\n r2 &= 8\n r3 = r10\n r3 += -16\n r3 += r2\n"
+     " r0 = 0\n exit", "R3 variable stack access prohibited for !root, off=-16", 4, BPF_PROG_TYPE_SOCKET_FILTER, true},
 };
 
 class VerifierCalls : public testing::TestWithParam<Case> {};

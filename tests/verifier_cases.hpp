@@ -24,6 +24,7 @@ struct Case {
   const char* error = nullptr;  // nullptr: accepted
   std::size_t insn = 0;         // the instruction a rejection names
   bpf_prog_type type = BPF_PROG_TYPE_XDP;
+  bool unprivileged = false;    // VerifierOptions::privileged = false: the pointer-leak rules apply
 };
 
 inline void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -91,7 +92,9 @@ inline Result<VerifierStats> verify_text(const char* text, bpf_prog_type type = 
 }
 
 // Acceptance, or the rejection's message and instruction.
-inline void expect_case(const Case& c, const VerifierOptions& options = {}) {
+inline void expect_case(const Case& c) {
+  VerifierOptions options;
+  options.privileged = !c.unprivileged;
   const auto result = verify_text(c.text, c.type, options);
   if (c.error == nullptr) {
     EXPECT_TRUE(result.ok()) << result.error().to_string();

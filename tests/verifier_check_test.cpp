@@ -91,12 +91,14 @@ const Case kCases[] = {
     {"atomic_on_uninit_stack", "r1 = 1\n lock *(u64 *)(r10 - 8) += r1\n r0 = 0\n exit",
      "invalid read from stack off -8+0 size 8", 1},
     {"atomic_stores_pointer", "*(u64 *)(r10 - 8) = 0\n r2 = r10\n lock *(u64 *)(r10 - 8) += r2\n r0 = 0\n exit",
-     "R2 leaks addr into mem", 2},
+     "R2 leaks addr into mem", 2, BPF_PROG_TYPE_XDP, true},
+    {"atomic_stores_pointer_privileged", "*(u64 *)(r10 - 8) = 0\n r2 = r10\n lock *(u64 *)(r10 - 8) += r2\n"
+     " r0 = 0\n exit"},
     {"atomic_on_map_value", LOOKUP0 "if r0 == 0 goto +2\n r1 = 1\n lock *(u64 *)(r0 + 8) += r1\n r0 = 0\n exit"},
     {"atomic_misaligned_on_map_value", LOOKUP0 "if r0 == 0 goto +2\n r1 = 1\n lock *(u64 *)(r0 + 4) += r1\n"
      " r0 = 0\n exit", "misaligned value access off (0x0; 0x0)+0+4 size 8", 8},
     {"atomic_fetch_gives_scalar", "*(u64 *)(r10 - 8) = 0\n r1 = r10\n r1 = atomic_fetch_add((u64 *)(r10 - 8), r1)\n"
-     " r0 = 0\n exit", "R1 leaks addr into mem", 2},
+     " r0 = *(u64 *)(r1 + 0)\n exit", "R1 invalid mem access 'scalar'", 3},
     // ---- map values and null checks
     {"lookup_null_checked", LOOKUP0 "if r0 == 0 goto +1\n r0 = *(u64 *)(r0 + 8)\n r0 = 0\n exit"},
     {"lookup_null_checked_jne", LOOKUP0 "if r0 != 0 goto +2\n r0 = 0\n exit\n *(u64 *)(r0 + 0) = 1\n r0 = 0\n exit"},
@@ -197,8 +199,8 @@ const Case kCases[] = {
      BPF_PROG_TYPE_SCHED_CLS},
     {"socket_filter_ctx_write_cb", "*(u32 *)(r1 + 52) = 1\n r0 = *(u32 *)(r1 + 52)\n exit", nullptr, 0,
      BPF_PROG_TYPE_SOCKET_FILTER},
-    {"tc_ctx_write_pointer", "r2 = r10\n *(u32 *)(r1 + 48) = r2\n r0 = 0\n exit", "leaks addr into ctx", 1,
-     BPF_PROG_TYPE_SCHED_CLS},
+    {"tc_ctx_write_pointer", "r2 = r10\n *(u32 *)(r1 + 48) = r2\n r0 = 0\n exit", "R2 leaks addr into ctx", 1,
+     BPF_PROG_TYPE_SCHED_CLS, true},
     {"xdp_ctx_past_end", "r0 = *(u32 *)(r1 + 24)\n exit", "invalid bpf_context access off=24 size=4", 0},
     {"socket_filter_no_data", "r0 = *(u32 *)(r1 + 76)\n exit", "invalid bpf_context access off=76 size=4", 0,
      BPF_PROG_TYPE_SOCKET_FILTER},

@@ -37,6 +37,7 @@ Result<void> check_mov(const Env& env, const Insn& insn, RegState& dst, const Re
     return {};
   }
   if (insn.off != 0) return env.fail(reg_name(insn.src) + " sign-extension part of pointer");
+  if (!alu64 && env.leaks(src)) return env.fail(reg_name(insn.src) + " partial copy of pointer");
   dst = alu64 ? src : RegState::unknown();
   return {};
 }
@@ -84,6 +85,9 @@ Result<void> adjust_pointer(Env& env, const Insn& insn, RegState& ptr, const Reg
     return check_sane_offset(env, ptr, Scalar::constant(static_cast<std::uint64_t>(std::int64_t{ptr.off})));
   }
   record_speculation_limit(env, ptr, scalar.var, op == BPF_ADD);
+  // Unprivileged stack pointers stay exact: the engines' Spectre masking does not cover the stack.
+  if (ptr.type == RegType::ptr_to_stack && !env.options.privileged)
+    return env.fail(reg_name(regno) + " variable stack access prohibited for !root, off=" + std::to_string(ptr.off));
   ptr.var = scalar_alu(AluOp{op, true, 0, 0, BPF_X}, ptr.var, scalar.var);
   if (ptr.type == RegType::ptr_to_packet || ptr.type == RegType::ptr_to_packet_meta) {
     ptr.id = env.next_id++;
@@ -99,12 +103,13 @@ Result<void> pointer_alu(Env& env, const Insn& insn, RegState& dst, RegState src
   if (op == BPF_NEG || op == BPF_END) return env.fail(reg_name(regno) + " pointer arithmetic prohibited");
   if (!alu64) {
     // Privileged programs may subtract 32-bit halves of pointers (packet lengths): the result is a number.
-    if (op != BPF_SUB) return env.fail(reg_name(regno) + " 32-bit pointer arithmetic prohibited");
+    if (op != BPF_SUB || !env.options.privileged) return env.fail(reg_name(regno) + " 32-bit pointer arithmetic prohibited");
     dst = RegState::unknown();
     return {};
   }
   if (is_pointer(dst.type) && is_pointer(src.type)) {
-    if (op != BPF_SUB) return env.fail(reg_name(regno) + " pointer " + alu_string(op) + " pointer prohibited");
+    if (op != BPF_SUB || !env.options.privileged)
+      return env.fail(reg_name(regno) + " pointer " + alu_string(op) + " pointer prohibited");
     dst = RegState::unknown();  // the distance between two pointers (allowed when privileged)
     return {};
   }

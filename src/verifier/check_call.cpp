@@ -105,7 +105,9 @@ Result<void> check_arg(Env& env, State& state, int regno, ArgType type, CallMeta
       return {};
     case ArgType::const_size: return check_size_arg(env, state, regno, meta, false);
     case ArgType::const_size_or_zero: return check_size_arg(env, state, regno, meta, true);
-    default: return {};  // ArgType::anything: initialised is enough
+    default:  // ArgType::anything: initialised is enough, but no address may leave an unprivileged program
+      if (env.leaks(reg)) return env.fail(reg_name(regno) + " leaks addr into helper function");
+      return {};
   }
 }
 

@@ -86,11 +86,13 @@ Result<Successors> check_cond_jmp(Env& env, State state, const Insn& insn) {
   const RegState src = insn.source() == BPF_X ? state.reg(insn.src) : RegState::scalar(imm_operand(insn.imm));
   const std::uint8_t op = insn.op();
   if (dst.is_scalar() && src.is_scalar()) return scalar_branch(state, insn, dst, src);
+  if (insn.source() == BPF_X && env.leaks(src)) return env.fail(reg_name(insn.src) + " pointer comparison prohibited");
   const bool jmp64 = insn.cls() == BPF_JMP;
   if (jmp64 && is_or_null(dst.type) && src.is_const_zero() && (op == BPF_JEQ || op == BPF_JNE))
     return null_branch(env, state, dst, op);
   if (jmp64 && is_pointer(dst.type))
     if (auto known = non_null_branch(state, dst, src, op)) return *known;
+  if (env.leaks(dst)) return env.fail(reg_name(insn.dst) + " pointer comparison prohibited");
   Successors out{state, state};
   if (jmp64) refine_packet(out, insn, dst, src);
   return out;

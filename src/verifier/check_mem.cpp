@@ -80,6 +80,16 @@ Result<void> check_map_value(const Env& env, const RegState& reg, const Access& 
   return check_region(env, reg, access, value_size, "map value, value_size=" + std::to_string(value_size));
 }
 
+// Where a stored pointer would leak to, in the kernel's words.
+const char* leak_target(RegType type) {
+  switch (type) {
+    case RegType::ptr_to_map_value: return "map";
+    case RegType::ptr_to_packet:
+    case RegType::ptr_to_packet_meta: return "packet";
+    default: return "mem";
+  }
+}
+
 bool is_load_sign_extending(const Insn& insn) { return insn.mode() == BPF_MEMSX; }
 
 }  // namespace
@@ -152,13 +162,14 @@ Result<void> store_to_stack(Env& env, State& state, const Access& access, const 
 }
 
 // check_ctx_access() for writes: whole writable fields, numbers only, through the context pointer itself.
-Result<void> store_to_ctx(const Env& env, const RegState& ctx, const Access& access, const RegState& value) {
+Result<void> store_to_ctx(const Env& env, const RegState& ctx, const Access& access, const RegState& value,
+                          int value_regno) {
   if (ctx.off != 0 || !ctx.var.is_const() || ctx.var.umin != 0)
     return env.fail("dereference of modified ctx ptr " + reg_name(access.regno) + " off=" + std::to_string(ctx.off) +
                     " disallowed");
   if (!ctx_store_allowed(env.options.type, access.off, access.size))
     return env.fail("invalid bpf_context access" + off_size(access.off, access.size));
-  if (is_pointer(value.type)) return env.fail(reg_name(access.regno) + " leaks addr into ctx");
+  if (env.leaks(value)) return env.fail(reg_name(value_regno) + " leaks addr into ctx");
   return {};
 }
 
@@ -169,8 +180,9 @@ Result<void> check_store(Env& env, State& state, const Insn& insn) {
   const RegState value = from_reg ? state.reg(insn.src) : RegState::scalar(imm_operand(insn.imm));
   const Access access{insn.dst, insn.off, static_cast<std::uint32_t>(access_width(insn.size())), true, false};
   const RegState& dst = state.reg(insn.dst);
-  if (dst.type == RegType::ptr_to_ctx) return store_to_ctx(env, dst, access, value);
+  if (dst.type == RegType::ptr_to_ctx) return store_to_ctx(env, dst, access, value, insn.src);
   if (dst.type == RegType::ptr_to_stack) return store_to_stack(env, state, access, value);
+  if (env.leaks(value)) return env.fail(reg_name(insn.src) + " leaks addr into " + leak_target(dst.type));
   return check_mem_region(env, state, access);
 }
 
@@ -193,7 +205,7 @@ Result<void> check_atomic(Env& env, State& state, const Insn& insn) {
   UBEE_TRY(check_reg_read(env, state, insn.dst));
   if (cmpxchg) UBEE_TRY(check_reg_read(env, state, 0));
   if (insn.size() != BPF_W && insn.size() != BPF_DW) return env.fail("invalid atomic operand size");
-  if (is_pointer(state.reg(insn.src).type)) return env.fail(reg_name(insn.src) + " leaks addr into mem");
+  if (env.leaks(state.reg(insn.src))) return env.fail(reg_name(insn.src) + " leaks addr into mem");
   const RegType target = state.reg(insn.dst).type;
   if (target == RegType::ptr_to_ctx || target == RegType::ptr_to_packet || target == RegType::ptr_to_packet_meta)
     return env.fail(std::string("BPF_ATOMIC stores into ") + reg_name(insn.dst) + " " + reg_type_str(target) +

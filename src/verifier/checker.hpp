@@ -50,6 +50,9 @@ struct Env {
   // The function starting at `pc`, if one does.
   [[nodiscard]] std::optional<std::size_t> subprog_starting(std::size_t pc) const;
 
+  // is_pointer_value(): a pointer an unprivileged program could leak (privileged ones may expose addresses).
+  [[nodiscard]] bool leaks(const RegState& reg) const { return !options.privileged && is_pointer(reg.type); }
+
   [[nodiscard]] Error fail(std::string message) const {
     return insn_error(Errc::invalid_program, insn, std::move(message));
   }
