@@ -216,6 +216,19 @@ const Case kCases[] = {
      "invalid access to packet, off=12 size=2, R2(id=0,off=0,r=0)", 7},
     {"packet_end_first_operand", "r2 = *(u32 *)(r1 + 0)\n r3 = *(u32 *)(r1 + 4)\n r4 = r2\n r4 += 8\n"
      " if r3 >= r4 goto +2\n r0 = 1\n exit\n r0 = *(u64 *)(r2 + 0)\n exit"},
+    // ---- legacy packet loads
+    {"ld_abs_socket_filter", "r6 = r1\n r0 = *(u16 *)skb[12]\n if r0 > 0xffff goto +1\n exit\n r0 = *(u64 *)(r0 + 0)\n"
+     " exit", nullptr, 0, BPF_PROG_TYPE_SOCKET_FILTER},
+    {"ld_ind_tc", "r6 = r1\n r2 = 3\n r0 = *(u32 *)skb[r2 + 4]\n exit", nullptr, 0, BPF_PROG_TYPE_SCHED_CLS},
+    {"ld_abs_r6_not_ctx", "r6 = 0\n r0 = *(u16 *)skb[12]\n exit", "at the time of BPF_LD_ABS|IND R6 != pointer to skb", 1,
+     BPF_PROG_TYPE_SOCKET_FILTER},
+    {"ld_abs_r6_uninit", "r0 = *(u16 *)skb[12]\n exit", "R6 !read_ok", 0, BPF_PROG_TYPE_SOCKET_FILTER},
+    {"ld_abs_in_xdp", "r6 = r1\n r0 = *(u8 *)skb[0]\n exit",
+     "BPF_LD_[ABS|IND] instructions not allowed for this program type", 1},
+    {"ld_abs_clobbers_r1_r5", "r6 = r1\n r0 = *(u8 *)skb[0]\n r0 = r1\n exit", "R1 !read_ok", 2,
+     BPF_PROG_TYPE_SOCKET_FILTER},
+    {"ld_ind_pointer_index", "r6 = r1\n r2 = r10\n r0 = *(u8 *)skb[r2 + 0]\n exit", "R2 type=fp expected=scalar", 2,
+     BPF_PROG_TYPE_SOCKET_FILTER},
     // ---- loops, pruning and limits
     {"bounded_loop", "r0 = 0\n r1 = 0\nloop: r0 += r1\n r1 += 1\n if r1 < 100 goto loop\n exit"},
     {"loop_bound_from_data", "r2 = *(u32 *)(r1 + 12)\n r2 &= 0xff\n r1 = 0\n r0 = 0\nloop: r1 += 1\n"

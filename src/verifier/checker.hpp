@@ -68,6 +68,8 @@ Result<void> check_reg_read(const Env& env, const State& state, int regno);
 
 // ALU and ALU64 instructions (check_alu_op, adjust_reg_min_max_vals, adjust_ptr_min_max_vals).
 Result<void> check_alu(Env& env, State& state, const Insn& insn);
+// BPF_LD | BPF_ABS / BPF_IND: legacy packet loads through the skb in r6 (check_ld_abs).
+Result<void> check_ld_abs(Env& env, State& state, const Insn& insn);
 // lddw: constants and map references (check_ld_imm).
 Result<void> check_ld_imm(Env& env, State& state, const Insn& lo, const Insn& hi);
 

@@ -173,7 +173,10 @@ class Explorer {
                                            : check_store(env_, path.state, insn));
         break;
       case BPF_LD:
-        if (!insn.is_lddw()) return env_.fail("legacy packet loads (BPF_ABS, BPF_IND) are not supported yet");
+        if (!insn.is_lddw()) {
+          UBEE_TRY(check_ld_abs(env_, path.state, insn));
+          break;
+        }
         UBEE_TRY(check_ld_imm(env_, path.state, insn, env_.prog[path.pc + 1]));
         return std::optional<std::size_t>{path.pc + 2};
       default: return step_jump(path, insn);
