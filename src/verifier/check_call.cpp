@@ -177,6 +177,7 @@ Result<std::optional<CallbackCall>> check_helper_call(Env& env, State& state, co
   }
   auto proto = find_proto(env, insn.imm);
   if (!proto.ok()) return proto.error();
+  UBEE_TRY(check_helper_allowed(env, helper, (*proto)->name));
   auto meta = check_args(env, state, helper, **proto);
   if (!meta.ok()) return meta.error();
   std::optional<CallbackCall> callback;

@@ -64,7 +64,7 @@ Result<RegState> load_ctx(const Env& env, const RegState& reg, const Access& acc
     return env.fail("dereference of modified ctx ptr " + reg_name(access.regno) + " off=" + std::to_string(reg.off) +
                     " disallowed");
   if (!reg.var.is_const() || reg.var.umin != 0) return env.fail("variable ctx access disallowed");
-  const auto type = ctx_load_type(env.options.type, access.off, access.size);
+  const auto type = ctx_load_type(env.options, access.off, access.size);
   if (!type || access.write)
     return env.fail("invalid bpf_context access" + off_size(access.off, access.size));
   if (*type == RegType::scalar) return RegState::scalar(loaded_value(access.size, false));
@@ -167,7 +167,7 @@ Result<void> store_to_ctx(const Env& env, const RegState& ctx, const Access& acc
   if (ctx.off != 0 || !ctx.var.is_const() || ctx.var.umin != 0)
     return env.fail("dereference of modified ctx ptr " + reg_name(access.regno) + " off=" + std::to_string(ctx.off) +
                     " disallowed");
-  if (!ctx_store_allowed(env.options.type, access.off, access.size))
+  if (!ctx_store_allowed(env.options, access.off, access.size))
     return env.fail("invalid bpf_context access" + off_size(access.off, access.size));
   if (env.leaks(value)) return env.fail(reg_name(value_regno) + " leaks addr into ctx");
   return {};

@@ -117,8 +117,12 @@ Result<Successors> check_cond_jmp(Env& env, State state, const Insn& insn);
 
 // The context's fields for the program type (the kernel's is_valid_access callbacks): the type a load of
 // `size` bytes at `off` gives, or nothing when the access is not allowed.
-std::optional<RegType> ctx_load_type(bpf_prog_type type, std::int32_t off, std::uint32_t size);
+std::optional<RegType> ctx_load_type(const VerifierOptions& options, std::int32_t off, std::uint32_t size);
 // Whether a store of `size` bytes at `off` into the context is allowed (a scalar, through the unmodified pointer).
-bool ctx_store_allowed(bpf_prog_type type, std::int32_t off, std::uint32_t size);
+bool ctx_store_allowed(const VerifierOptions& options, std::int32_t off, std::uint32_t size);
+
+// Whether the program type may call the helper (the types' get_func_proto): packet helpers for their own
+// packets, the probe_read family, stacks and attach cookies for tracing programs.
+Result<void> check_helper_allowed(const Env& env, std::uint32_t helper, const std::string& name);
 
 }  // namespace ubee::verifier
