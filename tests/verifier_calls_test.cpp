@@ -167,7 +167,8 @@ TEST(VerifierCallsStats, SubprogramStackDepthCountsEachFrame) {
   // 8 frames of 64 bytes fit (8 x 64 = 512); a ninth byte in the last frame would not.
   std::string text = "*(u64 *)(r10 - 64) = 0\n call f1\n r0 = 0\n exit\n";
   for (int i = 1; i < 7; ++i)
-    text += "f" + std::to_string(i) + ": *(u64 *)(r10 - 64) = 0\n call f" + std::to_string(i + 1) + "\n r0 = 0\n exit\n";
+    text += "f" + std::to_string(i) + ": *(u64 *)(r10 - 64) = 0\n call f" + std::to_string(i + 1) +
+            "\n r0 = 0\n exit\n";
   const std::string fits = text + "f7: *(u64 *)(r10 - 64) = 0\n r0 = 0\n exit\n";
   const std::string too_deep = text + "f7: *(u64 *)(r10 - 72) = 0\n r0 = 0\n exit\n";
   EXPECT_TRUE(verify_text(fits.c_str()).ok());

@@ -83,7 +83,8 @@ const Case kCases[] = {
      " r3 -= 16\n r3 += r2\n r0 = *(u64 *)(r3 + 0)\n exit",
      "invalid variable-offset read from stack R3 var_off=(0x0; 0x8) off=8 size=8", 6},
     {"stack_var_off_out_of_frame", "r2 = *(u32 *)(r1 + 12)\n r2 &= 16\n r3 = r10\n r3 -= 8\n r3 += r2\n"
-     " *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit", "invalid variable-offset write to stack R3 var_off=(0x0; 0x10) off=-8 size=8", 5},
+     " *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit",
+     "invalid variable-offset write to stack R3 var_off=(0x0; 0x10) off=-8 size=8", 5},
     {"stack_var_off_misaligned", "r2 = *(u32 *)(r1 + 12)\n r2 &= 4\n r3 = r10\n r3 -= 16\n r3 += r2\n"
      " *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit", "misaligned stack access off (0x0; 0x4)+-16+0 size 8", 5},
     {"atomic_add_on_stack", "*(u64 *)(r10 - 8) = 0\n r1 = 1\n lock *(u64 *)(r10 - 8) += r1\n"
@@ -217,7 +218,8 @@ const Case kCases[] = {
     {"packet_end_first_operand", "r2 = *(u32 *)(r1 + 0)\n r3 = *(u32 *)(r1 + 4)\n r4 = r2\n r4 += 8\n"
      " if r3 >= r4 goto +2\n r0 = 1\n exit\n r0 = *(u64 *)(r2 + 0)\n exit"},
     // ---- contexts of tracing and syscall programs, helpers per program type
-    {"kprobe_reads_pt_regs", "r0 = *(u64 *)(r1 + 160)\n r0 = *(u32 *)(r1 + 4)\n exit", nullptr, 0, BPF_PROG_TYPE_KPROBE},
+    {"kprobe_reads_pt_regs", "r0 = *(u64 *)(r1 + 160)\n r0 = *(u32 *)(r1 + 4)\n exit", nullptr, 0,
+     BPF_PROG_TYPE_KPROBE},
     {"kprobe_past_pt_regs", "r0 = *(u64 *)(r1 + 168)\n exit", "invalid bpf_context access off=168 size=8", 0,
      BPF_PROG_TYPE_KPROBE},
     {"kprobe_writes_pt_regs", "*(u64 *)(r1 + 0) = 0\n r0 = 0\n exit", "invalid bpf_context access off=0 size=8", 0,
@@ -250,7 +252,8 @@ const Case kCases[] = {
     {"ld_abs_socket_filter", "r6 = r1\n r0 = *(u16 *)skb[12]\n if r0 > 0xffff goto +1\n exit\n r0 = *(u64 *)(r0 + 0)\n"
      " exit", nullptr, 0, BPF_PROG_TYPE_SOCKET_FILTER},
     {"ld_ind_tc", "r6 = r1\n r2 = 3\n r0 = *(u32 *)skb[r2 + 4]\n exit", nullptr, 0, BPF_PROG_TYPE_SCHED_CLS},
-    {"ld_abs_r6_not_ctx", "r6 = 0\n r0 = *(u16 *)skb[12]\n exit", "at the time of BPF_LD_ABS|IND R6 != pointer to skb", 1,
+    {"ld_abs_r6_not_ctx", "r6 = 0\n r0 = *(u16 *)skb[12]\n exit",
+     "at the time of BPF_LD_ABS|IND R6 != pointer to skb", 1,
      BPF_PROG_TYPE_SOCKET_FILTER},
     {"ld_abs_r6_uninit", "r0 = *(u16 *)skb[12]\n exit", "R6 !read_ok", 0, BPF_PROG_TYPE_SOCKET_FILTER},
     {"ld_abs_in_xdp", "r6 = r1\n r0 = *(u8 *)skb[0]\n exit",

@@ -103,7 +103,8 @@ Result<void> pointer_alu(Env& env, const Insn& insn, RegState& dst, RegState src
   if (op == BPF_NEG || op == BPF_END) return env.fail(reg_name(regno) + " pointer arithmetic prohibited");
   if (!alu64) {
     // Privileged programs may subtract 32-bit halves of pointers (packet lengths): the result is a number.
-    if (op != BPF_SUB || !env.options.privileged) return env.fail(reg_name(regno) + " 32-bit pointer arithmetic prohibited");
+    if (op != BPF_SUB || !env.options.privileged)
+      return env.fail(reg_name(regno) + " 32-bit pointer arithmetic prohibited");
     dst = RegState::unknown();
     return {};
   }

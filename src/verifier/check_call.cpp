@@ -170,7 +170,8 @@ Result<void> check_helper_mem(Env& env, State& state, int regno, std::uint64_t s
 Result<std::optional<CallbackCall>> check_helper_call(Env& env, State& state, const Insn& insn) {
   if (insn.src != 0) return env.fail("calls of kind " + std::to_string(insn.src) + " are not supported yet");
   const auto helper = static_cast<std::uint32_t>(insn.imm);
-  if (state.lock && helper != BPF_FUNC_spin_unlock) return env.fail("function calls are not allowed while holding a lock");
+  if (state.lock && helper != BPF_FUNC_spin_unlock)
+    return env.fail("function calls are not allowed while holding a lock");
   if (helper == BPF_FUNC_tail_call) {
     UBEE_TRY(check_tail_call(env, state));
     return std::optional<CallbackCall>{};

@@ -140,7 +140,8 @@ class Explorer {
         widen(old->state, path.state);
         hash = state_hash(path.state);
       } else if (old->branches > 0) {
-        if (old->hash == hash && old->state == path.state) return env_.fail("infinite loop detected at insn " + std::to_string(path.pc));
+        if (old->hash == hash && old->state == path.state)
+          return env_.fail("infinite loop detected at insn " + std::to_string(path.pc));
       } else if (state_subsumes(old->state, path.state)) {
         return true;
       }

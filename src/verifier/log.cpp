@@ -53,8 +53,10 @@ std::string state_text(const State& state) {
     const RegState& r = frame.regs[static_cast<std::size_t>(regno)];
     if (r.type != RegType::not_init) text += " " + reg_name(regno) + "=" + reg_text(r);
   }
-  for (const auto& [slot, reg] : frame.spilled)
-    text += " fp" + std::to_string(std::int64_t{slot} * 8 - static_cast<std::int64_t>(kStackSize)) + "=" + reg_text(reg);
+  for (const auto& [slot, reg] : frame.spilled) {
+    const std::int64_t off = std::int64_t{slot} * 8 - static_cast<std::int64_t>(kStackSize);
+    text += " fp" + std::to_string(off) + "=" + reg_text(reg);
+  }
   return text;
 }
 
