@@ -266,7 +266,9 @@ const Case kCases[] = {
     {"bounded_loop", "r0 = 0\n r1 = 0\nloop: r0 += r1\n r1 += 1\n if r1 < 100 goto loop\n exit"},
     {"loop_bound_from_data", "r2 = *(u32 *)(r1 + 12)\n r2 &= 0xff\n r1 = 0\n r0 = 0\nloop: r1 += 1\n"
      " if r1 < r2 goto loop\n exit"},
-    {"infinite_loop", "r0 = 0\nloop: goto loop\n exit", "infinite loop detected at insn 1", 1},
+    {"infinite_loop", "r0 = 0\nloop: if r0 == 0 goto loop\n exit", "infinite loop detected at insn 1", 1},
+    {"unreachable_insn", "r0 = 0\n exit\n r0 = 1\n exit", "unreachable insn 2", 2},
+    {"unreachable_after_loop", "r0 = 0\nloop: goto loop\n exit", "unreachable insn 2", 2},
     {"infinite_loop_unknown_counter", "r1 = *(u32 *)(r1 + 12)\n r0 = 0\nloop: r1 |= 1\n if r1 != 0 goto loop\n exit",
      "infinite loop detected at insn 2", 2},
     {"too_many_insns", "r0 = 0\nloop: r0 += 1\n if r0 < 1000000 goto loop\n exit",

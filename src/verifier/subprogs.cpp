@@ -44,6 +44,47 @@ Result<void> check_jumps(std::span<const Insn> prog, const Subprog& sub) {
   return {};
 }
 
+// The instructions control may go to from `pc`, whatever the values: the next one, a jump's target, a
+// function called or given as a callback.
+std::vector<std::size_t> successors(std::span<const Insn> prog, std::size_t pc) {
+  const Insn& insn = prog[pc];
+  if (insn.is_lddw()) {
+    if (is_pseudo_func(insn)) return {pc + 2, static_cast<std::size_t>(target_of(pc, insn))};
+    return {pc + 2};
+  }
+  const bool jmp = insn.cls() == BPF_JMP || insn.cls() == BPF_JMP32;
+  if (!jmp) return {pc + 1};
+  if (insn.op() == BPF_EXIT) return {};
+  if (insn.op() == BPF_CALL) {
+    if (is_pseudo_call(insn)) return {pc + 1, static_cast<std::size_t>(target_of(pc, insn))};
+    return {pc + 1};
+  }
+  const std::int64_t off = insn.cls() == BPF_JMP32 && insn.op() == BPF_JA ? insn.imm : insn.off;
+  const auto target = static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + off);
+  if (insn.op() == BPF_JA) return {target};
+  return {pc + 1, target};
+}
+
+// check_cfg(): every instruction can be reached from the entry (the kernel refuses dead code).
+Result<void> check_reachable(std::span<const Insn> prog) {
+  std::vector<bool> seen(prog.size() + 2, false);
+  std::vector<std::size_t> todo{0};
+  seen[0] = true;
+  while (!todo.empty()) {
+    const std::size_t pc = todo.back();
+    todo.pop_back();
+    if (prog[pc].is_lddw()) seen[pc + 1] = true;
+    for (std::size_t next : successors(prog, pc)) {
+      if (next >= prog.size() || seen[next]) continue;
+      seen[next] = true;
+      todo.push_back(next);
+    }
+  }
+  for (std::size_t pc = 0; pc < prog.size(); ++pc)
+    if (!seen[pc]) return insn_error(Errc::invalid_program, pc, "unreachable insn " + std::to_string(pc));
+  return {};
+}
+
 std::uint32_t round_up_depth(std::uint32_t depth) { return (std::max<std::uint32_t>(depth, 1) + 31) / 32 * 32; }
 
 // One chain of calls from `idx`, depth first (the kernel's iterative walk, written recursively: chains are at
@@ -113,6 +154,7 @@ Result<std::vector<Subprog>> find_subprogs(std::span<const Insn> prog) {
     UBEE_TRY(check_jumps(prog, sub));
     for (std::size_t pc = sub.start; pc < sub.end; ++pc) sub.has_tail_call |= is_tail_call(prog[pc]);
   }
+  UBEE_TRY(check_reachable(prog));
   return subprogs;
 }
 

@@ -8,7 +8,8 @@ namespace ubee::verifier {
 inline constexpr int kMaxCallFrames = 8;  // MAX_CALL_FRAMES
 
 // The functions: the entry, every bpf-to-bpf call target and every callback (lddw BPF_PSEUDO_FUNC), in order;
-// refuses jumps from one function into another and functions that fall off their end (check_subprogs).
+// refuses jumps from one function into another, functions that fall off their end (check_subprogs) and
+// instructions no path can reach (check_cfg).
 Result<std::vector<Subprog>> find_subprogs(std::span<const Insn> prog);
 
 // After exploration: the deepest chain of calls fits one 512-byte stack, counting each function's stack
