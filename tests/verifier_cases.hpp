@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <bpf/btf.h>
+
 #include "ubee/asm.hpp"
 #include "ubee/linux_helpers.hpp"
 #include "ubee/verifier.hpp"
@@ -53,6 +55,31 @@ inline MapSpec rodata(const char* name, std::string_view text, std::uint32_t val
   return spec;
 }
 
+// BTF for map 6's values: struct { struct bpf_spin_lock lock; __u32 count; }, its type id in `value_id`.
+struct TestBtf {
+  struct btf* btf = nullptr;
+  std::uint32_t value_id = 0;
+};
+inline const TestBtf& test_btf() {
+  static const TestBtf t = [] {
+    TestBtf b{btf__new_empty(), 0};
+    const int u32 = btf__add_int(b.btf, "unsigned int", 4, 0);
+    const int lock = btf__add_struct(b.btf, "bpf_spin_lock", 4);
+    btf__add_field(b.btf, "val", u32, 0, 0);
+    const int value = btf__add_struct(b.btf, "locked_value", 8);
+    btf__add_field(b.btf, "lock", lock, 0, 0);
+    btf__add_field(b.btf, "count", u32, 32, 0);
+    b.value_id = static_cast<std::uint32_t>(value);
+    return b;
+  }();
+  return t;
+}
+
+inline MapSpec with_btf_value(MapSpec spec, std::uint32_t type_id) {
+  spec.btf_value_type_id = type_id;
+  return spec;
+}
+
 // map 0: hash, 4-byte key, 16-byte value; map 1: array, 4-byte key, 48-byte value; map 2: ring buffer;
 // map 3: queue of 8-byte values; map 4: array of arrays with 24-byte values; map 5: program array; map 6: hash
 // with 8-byte values (a spin lock at 0); map 7: .rodata "%d\0"; map 8: .rodata "abcd" without a NUL.
@@ -64,7 +91,7 @@ inline const std::vector<MapSpec>& test_maps() {
       map_spec("queue", BPF_MAP_TYPE_QUEUE, 0, 8, 4),
       of_maps(map_spec("tenants", BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 4), map_spec("", BPF_MAP_TYPE_ARRAY, 4, 24, 1)),
       map_spec("jumps", BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4),
-      map_spec("locked", BPF_MAP_TYPE_HASH, 4, 8, 4),
+      with_btf_value(map_spec("locked", BPF_MAP_TYPE_HASH, 4, 8, 4), test_btf().value_id),
       rodata(".rodata", std::string_view("%d\0", 3), 3),
       rodata(".rodata.str", "abcd", 4),
   };
@@ -86,6 +113,7 @@ inline Result<VerifierStats> verify_text(const char* text, bpf_prog_type type = 
   EXPECT_TRUE(program.ok()) << program.error().to_string();
   if (!program.ok()) return program.error();
   options.type = type;
+  options.btf = test_btf().btf;
   options.maps = test_maps();
   options.helpers = &linux_helpers();
   return verify(*program, options);

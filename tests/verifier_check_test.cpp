@@ -75,17 +75,17 @@ const Case kCases[] = {
      " r2 = *(u64 *)(r10 - 8)\n r0 = *(u32 *)(r2 + 0)\n exit", "R2 invalid mem access 'scalar'", 3},
     // ---- variable-offset stack accesses (privileged)
     // As the kernel does for privileged programs, a variable-offset write makes every byte it may hit data.
-    {"stack_var_off_write_covers_range", "r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n r3 = r10\n r3 -= 16\n r3 += r2\n"
+    {"stack_var_off_write_covers_range", "r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n r3 = r10\n r3 += -16\n r3 += r2\n"
      " *(u64 *)(r3 + 0) = 0\n r0 = *(u64 *)(r10 - 8)\n r0 = *(u64 *)(r10 - 16)\n exit"},
     {"stack_var_off_read_initialised", "*(u64 *)(r10 - 16) = 0\n *(u64 *)(r10 - 8) = 0\n r2 = *(u32 *)(r1 + 12)\n"
-     " r2 &= 8\n r3 = r10\n r3 -= 16\n r3 += r2\n r0 = *(u64 *)(r3 + 0)\n exit"},
+     " r2 &= 8\n r3 = r10\n r3 += -16\n r3 += r2\n r0 = *(u64 *)(r3 + 0)\n exit"},
     {"stack_var_off_read_uninit", "*(u64 *)(r10 - 16) = 0\n r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n r3 = r10\n"
-     " r3 -= 16\n r3 += r2\n r0 = *(u64 *)(r3 + 0)\n exit",
+     " r3 += -16\n r3 += r2\n r0 = *(u64 *)(r3 + 0)\n exit",
      "invalid variable-offset read from stack R3 var_off=(0x0; 0x8) off=8 size=8", 6},
-    {"stack_var_off_out_of_frame", "r2 = *(u32 *)(r1 + 12)\n r2 &= 16\n r3 = r10\n r3 -= 8\n r3 += r2\n"
+    {"stack_var_off_out_of_frame", "r2 = *(u32 *)(r1 + 12)\n r2 &= 16\n r3 = r10\n r3 += -8\n r3 += r2\n"
      " *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit",
      "invalid variable-offset write to stack R3 var_off=(0x0; 0x10) off=-8 size=8", 5},
-    {"stack_var_off_misaligned", "r2 = *(u32 *)(r1 + 12)\n r2 &= 4\n r3 = r10\n r3 -= 16\n r3 += r2\n"
+    {"stack_var_off_misaligned", "r2 = *(u32 *)(r1 + 12)\n r2 &= 4\n r3 = r10\n r3 += -16\n r3 += r2\n"
      " *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit", "misaligned stack access off (0x0; 0x4)+-16+0 size 8", 5},
     {"atomic_add_on_stack", "*(u64 *)(r10 - 8) = 0\n r1 = 1\n lock *(u64 *)(r10 - 8) += r1\n"
      " r0 = *(u64 *)(r10 - 8)\n exit"},

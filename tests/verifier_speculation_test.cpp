@@ -37,7 +37,7 @@ TEST(VerifierSpeculation, MapValueOffsetShrinksTheLimit) {
 
 TEST(VerifierSpeculation, StackPointer) {
   // fp-16 plus v in {0, 8}: v < 16 keeps it below the frame pointer.
-  expect_only(limits_of("r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n r3 = r10\n r3 -= 16\n r3 += r2\n"
+  expect_only(limits_of("r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n r3 = r10\n r3 += -16\n r3 += r2\n"
                         " *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit"),
               4, 16);
 }
@@ -51,7 +51,7 @@ TEST(VerifierSpeculation, SubtractionCountsFromTheStart) {
 }
 
 TEST(VerifierSpeculation, ConstantsAndMaybeNegativeScalarsAreNotMasked) {
-  expect_only(limits_of("r3 = r10\n r2 = 8\n r3 -= 16\n r3 += r2\n *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit"), 3, 0);
+  expect_only(limits_of("r3 = r10\n r2 = 8\n r3 += -16\n r3 += r2\n *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit"), 3, 0);
   // A scalar that may be negative would be clamped on a correct path: left unmasked.
   expect_only(limits_of(LOOKUP1 "if r0 == 0 goto +6\n r1 = *(u8 *)(r0 + 0)\n r1 = (s8)r1\n r1 s>>= 3\n"
                                 " r0 += 24\n r0 += r1\n r0 = 0\n exit"),

@@ -31,8 +31,8 @@ struct VerifierOptions {
   // returned, compared or subtracted).
   bool privileged = true;
   bpf_attach_type expected_attach_type = static_cast<bpf_attach_type>(0);
-  // The object's BTF (ObjectSpec::btf): where a map value keeps its struct bpf_spin_lock. Without it any
-  // 4-byte aligned constant offset in a map value is taken as the lock.
+  // The object's BTF (ObjectSpec::btf): where a map value keeps its struct bpf_spin_lock. Without it, as in the
+  // kernel, programs cannot use bpf_spin_lock.
   const struct btf* btf = nullptr;
   // When set, receives the kernel-style log: each instruction with the registers it leaves, along the path
   // that was rejected (or every path with `verbose`), then the error.

@@ -18,7 +18,7 @@ Result<std::size_t> exit_callback(const Env& env, const RegState& r0, const Fram
 
 // check_reference_leak() and the lock, then check_return_code().
 Result<void> exit_program(const Env& env, const State& state) {
-  if (state.lock) return env.fail("bpf_spin_unlock is missing");
+  if (state.lock) return env.fail("BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region");
   if (!state.refs.empty())
     return env.fail("Unreleased reference id=" + std::to_string(state.refs.front().id) +
                     " alloc_insn=" + std::to_string(state.refs.front().insn));

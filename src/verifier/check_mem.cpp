@@ -1,6 +1,6 @@
 // Loads, stores and atomics through typed pointers (check_mem_access, check_mem_region_access,
 // check_packet_access, check_ctx_access, check_atomic in kernel/bpf/verifier.c).
-#include "verifier/checker.hpp"
+#include "verifier/helper_checks.hpp"
 #include "verifier/stack.hpp"
 
 namespace ubee::verifier {
@@ -74,6 +74,12 @@ Result<RegState> load_ctx(const Env& env, const RegState& reg, const Access& acc
 // check_map_access_type() and check_map_access(): read-only maps (.rodata) refuse the program's writes.
 Result<void> check_map_value(const Env& env, const RegState& reg, const Access& access) {
   const std::uint32_t value_size = reg.map->value_size;
+  if (const auto lock = spin_lock_offset(env.options, *reg.map)) {
+    const std::int64_t lo = std::int64_t{reg.off} + access.off + reg.var.smin;
+    const std::int64_t hi = std::int64_t{reg.off} + access.off + reg.var.smax + access.size;
+    if (lo < std::int64_t{*lock} + 4 && hi > std::int64_t{*lock})
+      return env.fail("bpf_spin_lock cannot be accessed directly by load/store");
+  }
   if (access.write && (reg.map->flags & BPF_F_RDONLY_PROG) != 0)
     return env.fail("write into map forbidden, value_size=" + std::to_string(value_size) +
                     off_size(std::int64_t{reg.off} + access.off, access.size));

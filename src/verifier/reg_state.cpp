@@ -18,8 +18,9 @@ const char* reg_type_str(RegType type) {
     case RegType::ptr_to_packet: return "pkt";
     case RegType::ptr_to_packet_end: return "pkt_end";
     case RegType::ptr_to_packet_meta: return "pkt_meta";
-    case RegType::ptr_to_mem: return "mem";
-    case RegType::ptr_to_mem_or_null: return "mem_or_null";
+    // ubee's only memory returned by a helper is a ring buffer record (PTR_TO_MEM | MEM_RINGBUF).
+    case RegType::ptr_to_mem: return "ringbuf_mem";
+    case RegType::ptr_to_mem_or_null: return "ringbuf_mem_or_null";
     case RegType::ptr_to_map_key: return "map_key";
     case RegType::ptr_to_func: return "func";
   }

@@ -1,5 +1,5 @@
 // bpf_spin_lock / bpf_spin_unlock (process_spin_lock in kernel/bpf/verifier.c). The lock is a struct
-// bpf_spin_lock inside a map value, found through the object's BTF; while it is held the program may call no
+// bpf_spin_lock inside a map value, found through the object's BTF (required, as in the kernel); while it is held the program may call no
 // helper but bpf_spin_unlock (check_helper_call) and may not exit (calls.cpp).
 #include <bpf/btf.h>
 
@@ -7,8 +7,6 @@
 
 namespace ubee::verifier {
 namespace {
-
-constexpr std::uint32_t kLockSize = 4;  // sizeof(struct bpf_spin_lock)
 
 // The top-level member of the value's struct whose type is struct bpf_spin_lock.
 std::optional<std::uint32_t> find_lock_member(const struct btf* btf, std::uint32_t type_id) {
@@ -36,13 +34,13 @@ Result<HeldLock> lock_of(const Env& env, const RegState& reg) {
     return env.fail("R1 doesn't have constant offset. bpf_spin_lock has to be at the constant offset");
   const std::int64_t off = std::int64_t{reg.off} + static_cast<std::int64_t>(reg.var.umin);
   const MapSpec& map = *reg.map;
+  if (env.options.btf == nullptr || map.btf_value_type_id == 0)
+    return env.fail("map '" + map.name + "' has to have BTF in order to use bpf_spin_lock");
   const auto lock_off = spin_lock_offset(env.options, map);
-  if (env.options.btf != nullptr && !lock_off) return env.fail("map '" + map.name + "' has no valid bpf_spin_lock");
-  if (lock_off && off != *lock_off)
+  if (!lock_off) return env.fail("map '" + map.name + "' has no valid bpf_spin_lock");
+  if (off != *lock_off)
     return env.fail("off " + std::to_string(off) + " doesn't point to 'struct bpf_spin_lock' that is at " +
                     std::to_string(*lock_off));
-  if (off < 0 || off % kLockSize != 0 || off + kLockSize > map.value_size)
-    return env.fail("off " + std::to_string(off) + " doesn't point to 'struct bpf_spin_lock'");
   return HeldLock{reg.map, reg.id};
 }
 

@@ -21,8 +21,7 @@ Result<void> check_tail_call(const Env& env, State& state) {
   if (ctx.off != 0 || !ctx.var.is_const() || ctx.var.umin != 0)
     return env.fail("dereference of modified ctx ptr R1 off=" + std::to_string(ctx.off) + " disallowed");
   UBEE_TRY(expect(env, map, 2, map.type == RegType::const_ptr_to_map, "map_ptr"));
-  if (map.map->type != BPF_MAP_TYPE_PROG_ARRAY)
-    return env.fail("cannot pass map_type " + std::to_string(map.map->type) + " into func bpf_tail_call#12");
+  if (map.map->type != BPF_MAP_TYPE_PROG_ARRAY) return env.fail("expected prog array map for tail call");
   UBEE_TRY(expect(env, state.reg(3), 3, state.reg(3).is_scalar(), "scalar"));
   // The target program never returns here: whatever this one holds would never be released.
   if (!state.refs.empty()) return env.fail("tail_call would lead to reference leak");
