@@ -167,7 +167,6 @@ exit
 == ringbuf_reserve_unchecked
 ;; type: xdp
 ;; priv: yes
-;; bug: type name: "mem_or_null" where the kernel says "ringbuf_mem_or_null"
 ;; map: ringbuf key=0 value=0 max=4096
 ;; reject: R0 invalid mem access 'ringbuf_mem_or_null'
 r1 = map_idx(0) ll
@@ -184,7 +183,6 @@ exit
 == ringbuf_submit_unchecked
 ;; type: xdp
 ;; priv: yes
-;; bug: type name: "mem_or_null" where the kernel says "ringbuf_mem_or_null"
 ;; map: ringbuf key=0 value=0 max=4096
 ;; reject: R1 type=ringbuf_mem_or_null expected=ringbuf_mem
 r1 = map_idx(0) ll

@@ -111,7 +111,6 @@ exit
 == fp_offset_too_large
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: "value 1073741824 makes fp pointer be out of bounds" instead of "math between fp pointer and 1073741824 is not allowed"
 ;; reject: math between fp pointer and 1073741824 is not allowed
 r2 = r10
 r2 += 0x40000000
@@ -121,7 +120,6 @@ exit
 == map_value_huge_constant
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: "value 536870912 makes map_value pointer be out of bounds" instead of "math between map_value pointer and 536870912 is not allowed"
 ;; map: array key=4 value=8 max=1
 ;; reject: math between map_value pointer and 536870912 is not allowed
 *(u32 *)(r10 - 4) = 0

@@ -4,7 +4,6 @@
 == lock_never_released
 ;; type: sched_cls
 ;; priv: yes
-;; bug: wording: "bpf_spin_unlock is missing" (older kernels); 6.18 says "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region"
 ;; map: hash key=4 value=8 max=1 spin_lock=0
 ;; reject: cannot be used inside bpf_spin_lock-ed region
 *(u32 *)(r10 - 4) = 0
@@ -78,7 +77,6 @@ exit
 == lock_field_loaded
 ;; type: sched_cls
 ;; priv: yes
-;; bug: a load of the bpf_spin_lock field itself is accepted (the map BTF is passed in VerifierOptions::btf)
 ;; map: hash key=4 value=8 max=1 spin_lock=0
 ;; reject: bpf_spin_lock cannot be accessed directly by load/store
 *(u32 *)(r10 - 4) = 0
@@ -94,7 +92,6 @@ exit
 == lock_field_stored
 ;; type: sched_cls
 ;; priv: yes
-;; bug: a store into the bpf_spin_lock field itself is accepted (the map BTF is passed in VerifierOptions::btf)
 ;; map: hash key=4 value=8 max=1 spin_lock=0
 ;; reject: bpf_spin_lock cannot be accessed directly by load/store
 *(u32 *)(r10 - 4) = 0
@@ -110,7 +107,6 @@ exit
 == lock_on_map_without_lock
 ;; type: sched_cls
 ;; priv: yes
-;; bug: bpf_spin_lock on a map without BTF is accepted, then the unlock fails with a spurious "R1 !read_ok" (r1 = r6 was just set); the kernel: "has to have BTF in order to use bpf_spin_lock"
 ;; map: hash key=4 value=8 max=1
 ;; reject: has to have BTF in order to use bpf_spin_lock
 *(u32 *)(r10 - 4) = 0
@@ -164,7 +160,6 @@ exit
 == exit_while_locked_on_one_path
 ;; type: sched_cls
 ;; priv: yes
-;; bug: wording: "bpf_spin_unlock is missing" (older kernels); 6.18 says "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region"
 ;; map: hash key=4 value=8 max=1 spin_lock=0
 ;; reject: cannot be used inside bpf_spin_lock-ed region
 r7 = *(u32 *)(r1 + 8)

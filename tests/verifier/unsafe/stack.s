@@ -154,7 +154,6 @@ exit
 == stack_var_offset_out_of_frame
 ;; type: xdp
 ;; priv: yes
-;; bug: `fp -= reg` is accepted; the kernel rejects "R3 subtraction from stack pointer prohibited"
 ;; reject: R3 subtraction from stack pointer prohibited
 r2 = *(u32 *)(r1 + 12)
 r2 &= 1023

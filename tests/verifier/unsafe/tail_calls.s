@@ -4,7 +4,6 @@
 == tail_call_on_hash_map
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: "cannot pass map_type 1 into func bpf_tail_call#12" (older kernels); 6.18 says "expected prog array map for tail call"
 ;; map: hash key=4 value=4 max=4
 ;; reject: expected prog array map for tail call
 r2 = map_idx(0) ll
