@@ -236,6 +236,13 @@ const Case kCases[] = {
     {"syscall_ctx_read_write", "r2 = *(u64 *)(r1 + 8)\n *(u32 *)(r1 + 0) = r2\n r0 = 0\n exit", nullptr, 0,
      BPF_PROG_TYPE_SYSCALL},
     {"cgroup_skb_packet_privileged", "r2 = *(u32 *)(r1 + 76)\n r0 = 1\n exit", nullptr, 0, BPF_PROG_TYPE_CGROUP_SKB},
+    {"socket_filter_no_tc_classid", "r0 = *(u32 *)(r1 + 52)\n r0 = *(u32 *)(r1 + 72)\n exit",
+     "invalid bpf_context access off=72 size=4", 1, BPF_PROG_TYPE_SOCKET_FILTER},
+    {"socket_filter_no_family", "r0 = *(u32 *)(r1 + 88)\n exit", "invalid bpf_context access off=88 size=4", 0,
+     BPF_PROG_TYPE_SOCKET_FILTER},
+    {"cgroup_skb_packet_write", "r2 = *(u32 *)(r1 + 76)\n r3 = *(u32 *)(r1 + 80)\n r4 = r2\n r4 += 1\n"
+     " if r4 > r3 goto +1\n *(u8 *)(r2 + 0) = 0\n r0 = 1\n exit", "cannot write into packet", 5,
+     BPF_PROG_TYPE_CGROUP_SKB},
     {"cgroup_skb_packet_unprivileged", "r2 = *(u32 *)(r1 + 76)\n r0 = 1\n exit",
      "invalid bpf_context access off=76 size=4", 0, BPF_PROG_TYPE_CGROUP_SKB, true},
     {"xdp_probe_read_user", "r1 = r10\n r1 += -8\n r2 = 8\n r3 = 0\n call 112\n r0 = 0\n exit",

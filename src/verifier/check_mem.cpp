@@ -189,6 +189,9 @@ Result<void> check_store(Env& env, State& state, const Insn& insn) {
   if (dst.type == RegType::ptr_to_ctx) return store_to_ctx(env, dst, access, value, insn.src);
   if (dst.type == RegType::ptr_to_stack) return store_to_stack(env, state, access, value);
   if (env.leaks(value)) return env.fail(reg_name(insn.src) + " leaks addr into " + leak_target(dst.type));
+  // may_access_direct_pkt_data(): cgroup skb programs read their packet but may not change it.
+  const bool packet = dst.type == RegType::ptr_to_packet || dst.type == RegType::ptr_to_packet_meta;
+  if (packet && env.options.type == BPF_PROG_TYPE_CGROUP_SKB) return env.fail("cannot write into packet");
   return check_mem_region(env, state, access);
 }
 

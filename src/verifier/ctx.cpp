@@ -55,6 +55,16 @@ std::optional<RegType> skb_field(std::int32_t off, std::uint32_t size, bool dire
   return RegType::ptr_to_packet_meta;
 }
 
+// sk_filter_is_valid_access(): what a socket filter may not see of the skb beyond its packet pointers.
+bool socket_filter_hidden(std::int32_t off) {
+  const auto within = [&](std::size_t begin, std::size_t end) {
+    return off >= static_cast<std::int32_t>(begin) && off < static_cast<std::int32_t>(end);
+  };
+  return within(offsetof(__sk_buff, tc_classid), offsetof(__sk_buff, data)) ||
+         within(offsetof(__sk_buff, family), offsetof(__sk_buff, data_meta)) ||
+         off >= static_cast<std::int32_t>(offsetof(__sk_buff, tstamp));
+}
+
 // Writable __sk_buff fields (tc_cls_act_is_valid_access; socket filters may write cb[] only).
 bool skb_writable(std::int32_t off, bool tc) {
   const bool cb = off >= static_cast<std::int32_t>(offsetof(__sk_buff, cb)) &&
@@ -94,7 +104,9 @@ std::optional<RegType> ctx_load_type(bpf_prog_type type, std::int32_t off, std::
     case BPF_PROG_TYPE_XDP: return xdp_field(off, size);
     case BPF_PROG_TYPE_SCHED_CLS:
     case BPF_PROG_TYPE_SCHED_ACT: return skb_field(off, size, true);
-    case BPF_PROG_TYPE_SOCKET_FILTER: return skb_field(off, size, false);
+    case BPF_PROG_TYPE_SOCKET_FILTER:
+      if (socket_filter_hidden(off)) return std::nullopt;
+      return skb_field(off, size, false);
     default: break;
   }
   bool ok = false;
