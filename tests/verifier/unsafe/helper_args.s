@@ -363,7 +363,7 @@ exit
 == helper_not_for_xdp
 ;; type: xdp
 ;; priv: yes
-;; bug: helpers are not checked against the program type; #36 is refused only because ubee lacks it ("invalid func unknown#36")
+;; bug: refused only because ubee has no helper #36 ("invalid func unknown#36"); the kernel: "program of this type cannot use helper bpf_probe_write_user#36"
 ;; reject: bpf_probe_write_user#36
 *(u64 *)(r10 - 8) = 0
 r1 = 0

@@ -166,7 +166,7 @@ exit
 == stack_var_offset_read_uninit
 ;; type: xdp
 ;; priv: no
-;; bug: variable-offset stack reads are refused as unsupported instead of checked ("invalid variable-offset read from stack")
+;; bug: refused with the Spectre v1 rule "R3 variable stack access prohibited for !root" at the addition; the kernel without CAP_PERFMON here (CAP_BPF kept) allows the addition and refuses the read: "invalid variable-offset read from stack R3"
 ;; reject: invalid variable-offset read from stack R3
 r2 = *(u32 *)(r1 + 12)
 r2 &= 8
