@@ -139,7 +139,6 @@ exit
 == socket_filter_read_tc_classid
 ;; type: socket_filter
 ;; priv: yes
-;; bug: socket filters may read __sk_buff.tc_classid in ubee; sk_filter_is_valid_access refuses it
 ;; reject: invalid bpf_context access off=72 size=4
 r0 = *(u32 *)(r1 + 72)
 exit

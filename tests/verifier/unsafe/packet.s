@@ -174,7 +174,6 @@ exit
 == cgroup_skb_write_packet
 ;; type: cgroup_skb
 ;; priv: yes
-;; bug: cgroup_skb programs may write into the packet (accepted); the kernel refuses: "cannot write into packet"
 ;; reject: cannot write into packet
 r2 = *(u32 *)(r1 + 76)
 r3 = *(u32 *)(r1 + 80)
