@@ -9,12 +9,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "ubee/error.hpp"
 #include "ubee/helpers.hpp"
 #include "ubee/isa.hpp"
 #include "ubee/maps.hpp"
+
+struct btf;
 
 namespace ubee {
 
@@ -23,7 +26,17 @@ struct VerifierOptions {
   // Maps the program refers to: a lddw with src BPF_PSEUDO_MAP_IDX / BPF_PSEUDO_MAP_IDX_VALUE indexes them.
   std::span<const MapSpec> maps;
   const HelperRegistry* helpers = nullptr;  // prototypes of the helpers the program may call
-  bool verbose = false;                     // reserved: the path log
+  bool verbose = false;                     // with `log`: every instruction of every path, not only the last
+  // CAP_BPF: without it the kernel's pointer-leak rules apply (no pointer stored to maps or the context,
+  // returned, compared or subtracted).
+  bool privileged = true;
+  bpf_attach_type expected_attach_type = static_cast<bpf_attach_type>(0);
+  // The object's BTF (ObjectSpec::btf): where a map value keeps its struct bpf_spin_lock. Without it, as in the
+  // kernel, programs cannot use bpf_spin_lock.
+  const struct btf* btf = nullptr;
+  // When set, receives the kernel-style log: each instruction with the registers it leaves, along the path
+  // that was rejected (or every path with `verbose`), then the error.
+  std::string* log = nullptr;
 };
 
 struct VerifierStats {
@@ -38,8 +51,8 @@ struct VerifierStats {
   std::vector<std::uint32_t> speculation_limits;
 };
 
-// Checks `program` (already validate()d or not: the encoding rules are checked first). Programs calling
-// subprograms (BPF_PSEUDO_CALL) are not supported yet and are rejected as such.
+// Checks `program` (already validate()d or not: the encoding rules are checked first), its subprograms and
+// callbacks included.
 Result<VerifierStats> verify(std::span<const Insn> program, const VerifierOptions& options);
 
 }  // namespace ubee

@@ -18,15 +18,23 @@ struct VerifyArgs {
   std::string object;
   std::string program;
   bool json = false;
+  int verbosity = 0;  // -v: the kernel-style log of the rejected path; -vv: of every path
 };
 
-nlohmann::json verify_one(const ObjectSpec& spec, const ProgramSpec& p, const HelperRegistry& helpers) {
+nlohmann::json verify_one(const ObjectSpec& spec, const ProgramSpec& p, const HelperRegistry& helpers,
+                          int verbosity) {
+  std::string log;
   VerifierOptions options;
+  options.log = verbosity > 0 ? &log : nullptr;
+  options.verbose = verbosity > 1;
   options.type = p.type;
+  options.expected_attach_type = p.expected_attach_type;
   options.maps = spec.maps;
   options.helpers = &helpers;
+  options.btf = spec.btf.get();
   const auto result = verify(p.insns, options);
   nlohmann::json j{{"name", p.name}, {"section", p.section}, {"accepted", result.ok()}};
+  if (verbosity > 0) j["log"] = log;
   if (result.ok()) {
     j["insns_processed"] = result->insns_processed;
     j["states"] = result->states;
@@ -41,6 +49,7 @@ nlohmann::json verify_one(const ObjectSpec& spec, const ProgramSpec& p, const He
 }
 
 void print_text(const nlohmann::json& j) {
+  if (j.contains("log")) fmt::print("{}", j["log"].get<std::string>());
   if (j["accepted"]) {
     fmt::print("{}: accepted  processed {} insns, {} states (peak {}), {} us\n", j["name"].get<std::string>(),
                j["insns_processed"].get<std::size_t>(), j["states"].get<std::size_t>(),
@@ -61,7 +70,7 @@ int run_verify(const VerifyArgs& args) {
   for (const ProgramSpec& p : spec->programs) {
     if (!args.program.empty() && p.name != args.program) continue;
     found = true;
-    nlohmann::json j = verify_one(*spec, p, helpers);
+    nlohmann::json j = verify_one(*spec, p, helpers, args.verbosity);
     rejected |= !j["accepted"].get<bool>();
     if (args.json) all.push_back(j);
     else print_text(j);
@@ -75,11 +84,13 @@ int run_verify(const VerifyArgs& args) {
 
 void add_verify_command(CLI::App& app) {
   auto args = std::make_shared<VerifyArgs>();
-  CLI::App* cmd = app.add_subcommand("verify", "Run the verifier on an object's programs (work in progress: "
-                                               "programs with subprograms or callbacks are not supported yet)");
+  CLI::App* cmd = app.add_subcommand("verify", "Run the verifier on an object's programs (exit status 1 when any "
+                                               "is rejected)");
   cmd->add_option("object", args->object, "eBPF ELF object")->required();
   cmd->add_option("--program", args->program, "Only this program");
   cmd->add_flag("--json", args->json, "Print JSON");
+  cmd->add_flag("-v,--verbose", args->verbosity,
+                "Print the kernel-style log of the rejected path; twice (-vv): of every path");
   cmd->callback([args] {
     if (run_verify(*args) != 0) throw Failure{"some programs were rejected"};
   });

@@ -37,6 +37,7 @@ Result<void> check_mov(const Env& env, const Insn& insn, RegState& dst, const Re
     return {};
   }
   if (insn.off != 0) return env.fail(reg_name(insn.src) + " sign-extension part of pointer");
+  if (!alu64 && env.leaks(src)) return env.fail(reg_name(insn.src) + " partial copy of pointer");
   dst = alu64 ? src : RegState::unknown();
   return {};
 }
@@ -58,7 +59,8 @@ bool arithmetic_allowed(const RegState& ptr, const RegState& scalar, std::uint8_
 Result<void> check_sane_offset(const Env& env, const RegState& ptr, const Scalar& value) {
   const char* type = reg_type_str(ptr.type);
   if (value.is_const() && (value.smin <= -kMaxVarOff || value.smin >= kMaxVarOff))
-    return env.fail("value " + std::to_string(value.smin) + " makes " + type + " pointer be out of bounds");
+    return env.fail(std::string("math between ") + type + " pointer and " + std::to_string(value.smin) +
+                    " is not allowed");
   if (!value.is_const() && value.smin == std::numeric_limits<std::int64_t>::min())
     return env.fail(std::string("math between ") + type +
                     " pointer and register with unbounded min value is not allowed");
@@ -77,12 +79,22 @@ Result<void> adjust_pointer(Env& env, const Insn& insn, RegState& ptr, const Reg
   if (!arithmetic_allowed(ptr, scalar, op))
     return env.fail(reg_name(regno) + " pointer arithmetic on " + reg_type_str(ptr.type) + " prohibited" +
                     (is_or_null(ptr.type) ? ", null-check it first" : ""));
+  // JITs may not cope with a frame pointer moved down by a subtraction: the kernel refuses it.
+  if (op == BPF_SUB && ptr.type == RegType::ptr_to_stack)
+    return env.fail(reg_name(regno) + " subtraction from stack pointer prohibited");
   UBEE_TRY(check_sane_offset(env, ptr, scalar.var));
   if (scalar.var.is_const()) {
     const std::int64_t delta = op == BPF_ADD ? scalar.var.smin : -scalar.var.smin;
-    ptr.off = static_cast<std::int32_t>(ptr.off + delta);
-    return check_sane_offset(env, ptr, Scalar::constant(static_cast<std::uint64_t>(std::int64_t{ptr.off})));
+    const std::int64_t off = ptr.off + delta;
+    if (off <= -kMaxVarOff || off >= kMaxVarOff)
+      return env.fail(std::string(reg_type_str(ptr.type)) + " pointer offset " + std::to_string(off) + " is not allowed");
+    ptr.off = static_cast<std::int32_t>(off);
+    return {};
   }
+  record_speculation_limit(env, ptr, scalar.var, op == BPF_ADD);
+  // Unprivileged stack pointers stay exact: the engines' Spectre masking does not cover the stack.
+  if (ptr.type == RegType::ptr_to_stack && !env.options.privileged)
+    return env.fail(reg_name(regno) + " variable stack access prohibited for !root, off=" + std::to_string(ptr.off));
   ptr.var = scalar_alu(AluOp{op, true, 0, 0, BPF_X}, ptr.var, scalar.var);
   if (ptr.type == RegType::ptr_to_packet || ptr.type == RegType::ptr_to_packet_meta) {
     ptr.id = env.next_id++;
@@ -98,12 +110,14 @@ Result<void> pointer_alu(Env& env, const Insn& insn, RegState& dst, RegState src
   if (op == BPF_NEG || op == BPF_END) return env.fail(reg_name(regno) + " pointer arithmetic prohibited");
   if (!alu64) {
     // Privileged programs may subtract 32-bit halves of pointers (packet lengths): the result is a number.
-    if (op != BPF_SUB) return env.fail(reg_name(regno) + " 32-bit pointer arithmetic prohibited");
+    if (op != BPF_SUB || !env.options.privileged)
+      return env.fail(reg_name(regno) + " 32-bit pointer arithmetic prohibited");
     dst = RegState::unknown();
     return {};
   }
   if (is_pointer(dst.type) && is_pointer(src.type)) {
-    if (op != BPF_SUB) return env.fail(reg_name(regno) + " pointer " + alu_string(op) + " pointer prohibited");
+    if (op != BPF_SUB || !env.options.privileged)
+      return env.fail(reg_name(regno) + " pointer " + alu_string(op) + " pointer prohibited");
     dst = RegState::unknown();  // the distance between two pointers (allowed when privileged)
     return {};
   }

@@ -2,7 +2,7 @@
 // check_helper_mem_access, check_mem_size_reg in kernel/bpf/verifier.c).
 #include <utility>
 
-#include "verifier/checker.hpp"
+#include "verifier/helper_checks.hpp"
 
 namespace ubee::verifier {
 namespace {
@@ -17,6 +17,7 @@ struct CallMeta {
   bool mem_write = false;            // ptr_to_uninit_mem: the helper writes it
   std::optional<Scalar> alloc_size;  // the scalar right after the map (ringbuf_reserve's size)
   ArgType previous = ArgType::none;
+  std::uint32_t helper = 0;
 };
 
 Error type_error(const Env& env, int regno, const RegState& reg, const char* expected) {
@@ -26,13 +27,6 @@ Error type_error(const Env& env, int regno, const RegState& reg, const char* exp
 bool is_mem_pointer(RegType type) {
   return type == RegType::ptr_to_stack || type == RegType::ptr_to_packet || type == RegType::ptr_to_packet_meta ||
          type == RegType::ptr_to_map_value || type == RegType::ptr_to_mem;
-}
-
-// check_helper_mem_access(): the helper reads (or writes) `size` bytes from the pointer.
-Result<void> check_helper_mem(Env& env, State& state, int regno, std::uint64_t size, bool write) {
-  if (!is_mem_pointer(state.reg(regno).type)) return type_error(env, regno, state.reg(regno), kMemTypes);
-  if (size == 0) return {};
-  return check_mem_region(env, state, Access{regno, 0, static_cast<std::uint32_t>(size), write, true});
 }
 
 // check_mem_size_reg(): the size must be a bounded, non-negative scalar; its maximum is what gets checked.
@@ -75,10 +69,20 @@ Result<void> check_ctx_arg(const Env& env, const RegState& reg, int regno) {
   return {};
 }
 
+// ARG_PTR_TO_CONST_STR and ARG_PTR_TO_LONG (sizeof(long): 8 bytes written).
+Result<void> check_fixed_arg(Env& env, State& state, int regno, FixedArg kind) {
+  if (kind == FixedArg::const_str) return check_const_str(env, state.reg(regno), regno);
+  return check_helper_mem(env, state, regno, sizeof(std::uint64_t), true);
+}
+
 // check_func_arg(): one argument against its ArgType.
 Result<void> check_arg(Env& env, State& state, int regno, ArgType type, CallMeta& meta) {
   if (type == ArgType::none) return {};
   UBEE_TRY(check_reg_read(env, state, regno));
+  if (const auto kind = fixed_arg(meta.helper, regno)) {
+    UBEE_TRY(check_unsized_mem(env, state, meta));
+    return check_fixed_arg(env, state, regno, *kind);
+  }
   const RegState& reg = state.reg(regno);
   switch (type) {
     case ArgType::scalar:
@@ -101,12 +105,14 @@ Result<void> check_arg(Env& env, State& state, int regno, ArgType type, CallMeta
       return {};
     case ArgType::const_size: return check_size_arg(env, state, regno, meta, false);
     case ArgType::const_size_or_zero: return check_size_arg(env, state, regno, meta, true);
-    default: return {};  // ArgType::anything: initialised is enough
+    default:  // ArgType::anything: initialised is enough, but no address may leave an unprivileged program
+      if (env.leaks(reg)) return env.fail(reg_name(regno) + " leaks addr into helper function");
+      return {};
   }
 }
 
 // The register r0 holds after the call (check_helper_call's return-type switch).
-Result<RegState> return_value(Env& env, const HelperProto& proto, const CallMeta& meta) {
+Result<RegState> return_value(Env& env, State& state, const HelperProto& proto, const CallMeta& meta) {
   switch (proto.ret) {
     case RetType::integer: return RegState::unknown();
     case RetType::none: return RegState{};
@@ -123,34 +129,69 @@ Result<RegState> return_value(Env& env, const HelperProto& proto, const CallMeta
       RegState r0 = RegState::pointer(RegType::ptr_to_mem_or_null);
       r0.mem_size = static_cast<std::uint32_t>(meta.alloc_size->umin);
       r0.id = env.next_id++;
+      acquire_reference(env, state, r0);
       return r0;
     }
   }
   return RegState::unknown();
 }
 
-}  // namespace
-
-Result<void> check_helper_call(Env& env, State& state, const Insn& insn) {
-  if (insn.src == BPF_PSEUDO_CALL)
-    return env.fail("calls to subprograms (BPF_PSEUDO_CALL) are not supported by the verifier yet");
-  if (insn.src != 0) return env.fail("calls of kind " + std::to_string(insn.src) + " are not supported yet");
-  UBEE_TRY(check_helper_supported(env, static_cast<std::uint32_t>(insn.imm)));
-  const HelperProto* proto = env.options.helpers != nullptr ? env.options.helpers->find(insn.imm) : nullptr;
-  if (proto == nullptr) return env.fail("invalid func unknown#" + std::to_string(insn.imm));
+// The generic checks of every argument against the prototype, then what a prototype cannot say.
+Result<CallMeta> check_args(Env& env, State& state, std::uint32_t helper, const HelperProto& proto) {
   CallMeta meta;
-  const std::array<ArgType, 5>& args = proto->args;
+  meta.helper = helper;
   for (int i = 0; i < 5; ++i) {
-    UBEE_TRY(check_arg(env, state, i + 1, args[i], meta));
-    meta.previous = args[i];
+    UBEE_TRY(check_arg(env, state, i + 1, proto.args[i], meta));
+    meta.previous = proto.args[i];
   }
   UBEE_TRY(check_unsized_mem(env, state, meta));
-  UBEE_TRY(check_helper_rules(env, state, static_cast<std::uint32_t>(insn.imm), meta.map));
-  auto r0 = return_value(env, *proto, meta);
+  UBEE_TRY(check_helper_rules(env, state, helper, proto.name, meta.map));
+  if (helper == BPF_FUNC_spin_lock || helper == BPF_FUNC_spin_unlock)
+    UBEE_TRY(check_spin_lock(env, state, helper == BPF_FUNC_spin_lock));
+  if (helper == BPF_FUNC_ringbuf_submit || helper == BPF_FUNC_ringbuf_discard)
+    UBEE_TRY(release_reference(env, state, 1));
+  return meta;
+}
+
+Result<const HelperProto*> find_proto(const Env& env, std::int32_t id) {
+  const HelperProto* proto = env.options.helpers != nullptr ? env.options.helpers->find(id) : nullptr;
+  if (proto == nullptr) return env.fail("invalid func unknown#" + std::to_string(id));
+  return proto;
+}
+
+}  // namespace
+
+Result<void> check_helper_mem(Env& env, State& state, int regno, std::uint64_t size, bool write) {
+  if (!is_mem_pointer(state.reg(regno).type)) return type_error(env, regno, state.reg(regno), kMemTypes);
+  if (size == 0) return {};
+  return check_mem_region(env, state, Access{regno, 0, static_cast<std::uint32_t>(size), write, true});
+}
+
+Result<std::optional<CallbackCall>> check_helper_call(Env& env, State& state, const Insn& insn) {
+  if (insn.src != 0) return env.fail("calls of kind " + std::to_string(insn.src) + " are not supported yet");
+  const auto helper = static_cast<std::uint32_t>(insn.imm);
+  if (state.lock && helper != BPF_FUNC_spin_unlock)
+    return env.fail("function calls are not allowed while holding a lock");
+  if (helper == BPF_FUNC_tail_call) {
+    UBEE_TRY(check_tail_call(env, state));
+    return std::optional<CallbackCall>{};
+  }
+  auto proto = find_proto(env, insn.imm);
+  if (!proto.ok()) return proto.error();
+  UBEE_TRY(check_helper_allowed(env, helper, (*proto)->name));
+  auto meta = check_args(env, state, helper, **proto);
+  if (!meta.ok()) return meta.error();
+  std::optional<CallbackCall> callback;
+  if (calls_callback(insn.imm)) {
+    auto call = check_callback_args(env, state, helper, meta->map);
+    if (!call.ok()) return call.error();
+    callback = *call;
+  }
+  auto r0 = return_value(env, state, **proto, *meta);
   if (!r0.ok()) return r0.error();
   for (int regno = 1; regno <= 5; ++regno) state.reg(regno) = RegState{};  // caller-saved: clobbered
   state.reg(0) = *r0;
-  return {};
+  return callback;
 }
 
 }  // namespace ubee::verifier

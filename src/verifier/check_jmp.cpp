@@ -3,7 +3,7 @@
 // proven by comparisons with pkt_end (try_match_pkt_pointers, find_good_pkt_pointers).
 #include <algorithm>
 
-#include "verifier/checker.hpp"
+#include "verifier/helper_checks.hpp"
 
 namespace ubee::verifier {
 namespace {
@@ -24,22 +24,25 @@ Successors scalar_branch(const State& state, const Insn& insn, const RegState& d
 
 // mark_ptr_or_null_regs(): every copy of the checked pointer (same id) becomes NULL (a scalar 0) on one side
 // and the pointer proper on the other.
-void mark_ptr_or_null(State& state, const RegState& checked, bool is_null) {
+// The id stays on map values holding a spin lock: it tells which element's lock is held.
+void mark_ptr_or_null(const Env& env, State& state, const RegState& checked, bool is_null) {
   for_each_reg(state, [&](RegState& reg) {
     if (!is_or_null(reg.type) || reg.id != checked.id) return;
     if (is_null) {
       reg = RegState::scalar(Scalar::constant(0));
-    } else {
-      reg.type = without_null(reg.type);
-      reg.id = 0;
+      return;
     }
+    reg.type = without_null(reg.type);
+    const bool locked = reg.type == RegType::ptr_to_map_value && spin_lock_offset(env.options, *reg.map);
+    if (!locked) reg.id = 0;
   });
+  if (is_null && checked.ref_obj_id != 0) drop_reference(state, checked.ref_obj_id);
 }
 
-Successors null_branch(const State& state, const RegState& ptr, std::uint8_t op) {
+Successors null_branch(const Env& env, const State& state, const RegState& ptr, std::uint8_t op) {
   Successors out{state, state};
-  mark_ptr_or_null(*(op == BPF_JEQ ? out.jump : out.fall), ptr, true);
-  mark_ptr_or_null(*(op == BPF_JEQ ? out.fall : out.jump), ptr, false);
+  mark_ptr_or_null(env, *(op == BPF_JEQ ? out.jump : out.fall), ptr, true);
+  mark_ptr_or_null(env, *(op == BPF_JEQ ? out.fall : out.jump), ptr, false);
   return out;
 }
 
@@ -83,11 +86,13 @@ Result<Successors> check_cond_jmp(Env& env, State state, const Insn& insn) {
   const RegState src = insn.source() == BPF_X ? state.reg(insn.src) : RegState::scalar(imm_operand(insn.imm));
   const std::uint8_t op = insn.op();
   if (dst.is_scalar() && src.is_scalar()) return scalar_branch(state, insn, dst, src);
+  if (insn.source() == BPF_X && env.leaks(src)) return env.fail(reg_name(insn.src) + " pointer comparison prohibited");
   const bool jmp64 = insn.cls() == BPF_JMP;
   if (jmp64 && is_or_null(dst.type) && src.is_const_zero() && (op == BPF_JEQ || op == BPF_JNE))
-    return null_branch(state, dst, op);
+    return null_branch(env, state, dst, op);
   if (jmp64 && is_pointer(dst.type))
     if (auto known = non_null_branch(state, dst, src, op)) return *known;
+  if (env.leaks(dst)) return env.fail(reg_name(insn.dst) + " pointer comparison prohibited");
   Successors out{state, state};
   if (jmp64) refine_packet(out, insn, dst, src);
   return out;

@@ -10,8 +10,12 @@ Result<void> check_ld_imm(Env& env, State& state, const Insn& lo, const Insn& hi
     dst = RegState::scalar(Scalar::constant(lddw_imm(lo, hi)));
     return {};
   }
-  if (lo.src == BPF_PSEUDO_FUNC)
-    return env.fail("lddw of a function (BPF_PSEUDO_FUNC, a callback) is not supported by the verifier yet");
+  if (lo.src == BPF_PSEUDO_FUNC) {
+    // A function's address (a callback); find_subprogs() made every such target a function.
+    dst = RegState::pointer(RegType::ptr_to_func);
+    dst.subprog = static_cast<std::uint32_t>(*env.subprog_starting(env.insn + 1 + static_cast<std::size_t>(lo.imm)));
+    return {};
+  }
   if (lo.src != BPF_PSEUDO_MAP_IDX && lo.src != BPF_PSEUDO_MAP_IDX_VALUE)
     return env.fail("lddw with src " + std::to_string(lo.src) +
                     " is not supported: maps are referred to by index (BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE)");

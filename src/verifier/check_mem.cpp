@@ -1,6 +1,6 @@
 // Loads, stores and atomics through typed pointers (check_mem_access, check_mem_region_access,
 // check_packet_access, check_ctx_access, check_atomic in kernel/bpf/verifier.c).
-#include "verifier/checker.hpp"
+#include "verifier/helper_checks.hpp"
 #include "verifier/stack.hpp"
 
 namespace ubee::verifier {
@@ -64,11 +64,36 @@ Result<RegState> load_ctx(const Env& env, const RegState& reg, const Access& acc
     return env.fail("dereference of modified ctx ptr " + reg_name(access.regno) + " off=" + std::to_string(reg.off) +
                     " disallowed");
   if (!reg.var.is_const() || reg.var.umin != 0) return env.fail("variable ctx access disallowed");
-  const auto type = ctx_load_type(env.options.type, access.off, access.size);
+  const auto type = ctx_load_type(env.options, access.off, access.size);
   if (!type || access.write)
     return env.fail("invalid bpf_context access" + off_size(access.off, access.size));
   if (*type == RegType::scalar) return RegState::scalar(loaded_value(access.size, false));
   return RegState::pointer(*type);
+}
+
+// check_map_access_type() and check_map_access(): read-only maps (.rodata) refuse the program's writes.
+Result<void> check_map_value(const Env& env, const RegState& reg, const Access& access) {
+  const std::uint32_t value_size = reg.map->value_size;
+  if (const auto lock = spin_lock_offset(env.options, *reg.map)) {
+    const std::int64_t lo = std::int64_t{reg.off} + access.off + reg.var.smin;
+    const std::int64_t hi = std::int64_t{reg.off} + access.off + reg.var.smax + access.size;
+    if (lo < std::int64_t{*lock} + 4 && hi > std::int64_t{*lock})
+      return env.fail("bpf_spin_lock cannot be accessed directly by load/store");
+  }
+  if (access.write && (reg.map->flags & BPF_F_RDONLY_PROG) != 0)
+    return env.fail("write into map forbidden, value_size=" + std::to_string(value_size) +
+                    off_size(std::int64_t{reg.off} + access.off, access.size));
+  return check_region(env, reg, access, value_size, "map value, value_size=" + std::to_string(value_size));
+}
+
+// Where a stored pointer would leak to, in the kernel's words.
+const char* leak_target(RegType type) {
+  switch (type) {
+    case RegType::ptr_to_map_value: return "map";
+    case RegType::ptr_to_packet:
+    case RegType::ptr_to_packet_meta: return "packet";
+    default: return "mem";
+  }
 }
 
 bool is_load_sign_extending(const Insn& insn) { return insn.mode() == BPF_MEMSX; }
@@ -79,9 +104,11 @@ Result<void> check_mem_region(Env& env, State& state, const Access& access) {
   const RegState& reg = state.reg(access.regno);
   switch (reg.type) {
     case RegType::ptr_to_stack: return check_stack_access(env, state, access);
-    case RegType::ptr_to_map_value:
-      return check_region(env, reg, access, reg.map->value_size,
-                          "map value, value_size=" + std::to_string(reg.map->value_size));
+    case RegType::ptr_to_map_value: return check_map_value(env, reg, access);
+    case RegType::ptr_to_map_key:
+      if (access.write) return env.fail("write to change key " + reg_name(access.regno) + " not allowed");
+      return check_region(env, reg, access, reg.map->key_size,
+                          "map key, key_size=" + std::to_string(reg.map->key_size));
     case RegType::ptr_to_mem:
       return check_region(env, reg, access, reg.mem_size, "memory, mem_size=" + std::to_string(reg.mem_size));
     case RegType::ptr_to_packet:
@@ -100,10 +127,15 @@ Result<void> check_load(Env& env, State& state, const Insn& insn) {
   if (src.type == RegType::ptr_to_ctx) {
     value = load_ctx(env, src, access);
   } else if (src.type == RegType::ptr_to_stack) {
-    const auto off = stack_offset(env, src, access);
-    if (!off.ok()) return off.error();
-    UBEE_TRY(check_mem_region(env, state, access));
-    value = stack_fill(env, state.cur(), *off, access.size);
+    const auto range = stack_range(env, state, src, access);
+    if (!range.ok()) return range.error();
+    const Frame& frame = stack_frame(state, src);
+    if (range->fixed()) {
+      UBEE_TRY(check_mem_region(env, state, access));
+      value = stack_fill(env, frame, range->min, access.size);
+    } else {
+      value = stack_read_var(env, frame, src, *range, access);
+    }
   } else {
     UBEE_TRY(check_mem_region(env, state, access));
     value = RegState::scalar(loaded_value(access.size, is_load_sign_extending(insn)));
@@ -114,26 +146,36 @@ Result<void> check_load(Env& env, State& state, const Insn& insn) {
 }
 
 // check_stack_write_fixed_off(): registers spill whole; smaller stores are data, or zero when storing 0.
-Result<void> store_to_stack(const Env& env, State& state, const Access& access, const RegState& value) {
-  const auto off = stack_offset(env, state.reg(access.regno), access);
-  if (!off.ok()) return off.error();
+Result<void> store_to_stack(Env& env, State& state, const Access& access, const RegState& value) {
+  const RegState ptr = state.reg(access.regno);
+  const auto range = stack_range(env, state, ptr, access);
+  if (!range.ok()) return range.error();
+  Frame& frame = stack_frame(state, ptr);
+  // A callee's stack dies with it: no caller may keep a pointer to it.
+  if (value.type == RegType::ptr_to_stack && ptr.frameno + 1u != state.frames.size())
+    return env.fail("cannot spill pointers to stack into stack frame of the caller");
+  if (!range->fixed()) {
+    stack_write_var(frame, *range, access.size, value);
+    return {};
+  }
   if (access.size == 8) {
-    stack_spill(state.cur(), *off, value);
+    stack_spill(frame, range->min, value);
     return {};
   }
   if (is_pointer(value.type)) return env.fail("invalid size of register spill");
-  stack_mark(state.cur(), *off, access.size, value.is_const_zero() ? SlotType::zero : SlotType::misc);
+  stack_mark(frame, range->min, access.size, value.is_const_zero() ? SlotType::zero : SlotType::misc);
   return {};
 }
 
 // check_ctx_access() for writes: whole writable fields, numbers only, through the context pointer itself.
-Result<void> store_to_ctx(const Env& env, const RegState& ctx, const Access& access, const RegState& value) {
+Result<void> store_to_ctx(const Env& env, const RegState& ctx, const Access& access, const RegState& value,
+                          int value_regno) {
   if (ctx.off != 0 || !ctx.var.is_const() || ctx.var.umin != 0)
     return env.fail("dereference of modified ctx ptr " + reg_name(access.regno) + " off=" + std::to_string(ctx.off) +
                     " disallowed");
-  if (!ctx_store_allowed(env.options.type, access.off, access.size))
+  if (!ctx_store_allowed(env.options, access.off, access.size))
     return env.fail("invalid bpf_context access" + off_size(access.off, access.size));
-  if (is_pointer(value.type)) return env.fail(reg_name(access.regno) + " leaks addr into ctx");
+  if (env.leaks(value)) return env.fail(reg_name(value_regno) + " leaks addr into ctx");
   return {};
 }
 
@@ -144,8 +186,12 @@ Result<void> check_store(Env& env, State& state, const Insn& insn) {
   const RegState value = from_reg ? state.reg(insn.src) : RegState::scalar(imm_operand(insn.imm));
   const Access access{insn.dst, insn.off, static_cast<std::uint32_t>(access_width(insn.size())), true, false};
   const RegState& dst = state.reg(insn.dst);
-  if (dst.type == RegType::ptr_to_ctx) return store_to_ctx(env, dst, access, value);
+  if (dst.type == RegType::ptr_to_ctx) return store_to_ctx(env, dst, access, value, insn.src);
   if (dst.type == RegType::ptr_to_stack) return store_to_stack(env, state, access, value);
+  if (env.leaks(value)) return env.fail(reg_name(insn.src) + " leaks addr into " + leak_target(dst.type));
+  // may_access_direct_pkt_data(): cgroup skb programs read their packet but may not change it.
+  const bool packet = dst.type == RegType::ptr_to_packet || dst.type == RegType::ptr_to_packet_meta;
+  if (packet && env.options.type == BPF_PROG_TYPE_CGROUP_SKB) return env.fail("cannot write into packet");
   return check_mem_region(env, state, access);
 }
 
@@ -168,7 +214,7 @@ Result<void> check_atomic(Env& env, State& state, const Insn& insn) {
   UBEE_TRY(check_reg_read(env, state, insn.dst));
   if (cmpxchg) UBEE_TRY(check_reg_read(env, state, 0));
   if (insn.size() != BPF_W && insn.size() != BPF_DW) return env.fail("invalid atomic operand size");
-  if (is_pointer(state.reg(insn.src).type)) return env.fail(reg_name(insn.src) + " leaks addr into mem");
+  if (env.leaks(state.reg(insn.src))) return env.fail(reg_name(insn.src) + " leaks addr into mem");
   const RegType target = state.reg(insn.dst).type;
   if (target == RegType::ptr_to_ctx || target == RegType::ptr_to_packet || target == RegType::ptr_to_packet_meta)
     return env.fail(std::string("BPF_ATOMIC stores into ") + reg_name(insn.dst) + " " + reg_type_str(target) +

@@ -1,17 +1,14 @@
 // The stack: 512 bytes per frame, each byte invalid, spilled register, data or zero
 // (check_stack_access_within_bounds, check_stack_read_fixed_off, check_stack_write_fixed_off).
+#include <algorithm>
+
 #include "verifier/checker.hpp"
 #include "verifier/stack.hpp"
 
 namespace ubee::verifier {
 namespace {
 
-std::size_t byte_index(std::int32_t off) { return static_cast<std::size_t>(off + static_cast<int>(kStackSize)); }
-
-const char* access_words(const Access& access) {
-  if (access.helper) return " indirect access to";
-  return access.write ? " write to" : " read from";
-}
+constexpr std::int64_t kMaxVarOff = std::int64_t{1} << 29;  // BPF_MAX_VAR_OFF
 
 // check_stack_read_fixed_off(): every byte read must have been written on this path.
 Result<void> check_initialised(const Env& env, const Frame& frame, const Access& access, std::int32_t off) {
@@ -26,27 +23,44 @@ Result<void> check_initialised(const Env& env, const Frame& frame, const Access&
 
 }  // namespace
 
-Result<std::int32_t> stack_offset(const Env& env, const RegState& reg, const Access& access) {
-  if (!reg.var.is_const())
-    return env.fail(reg_name(access.regno) + " variable-offset stack access is not supported yet, var_off=" +
-                    tnum_str(reg.var.var_off));
-  const std::int64_t off = std::int64_t{reg.off} + reg.var.smin + access.off;
-  if (off < -static_cast<std::int64_t>(kStackSize) || off + access.size > 0 || access.size == 0)
-    return env.fail(std::string("invalid") + access_words(access) + " stack " + reg_name(access.regno) +
-                    " off=" + std::to_string(off) + " size=" + std::to_string(access.size));
-  // check_ptr_alignment(): stack accesses are always strictly aligned.
-  if (!access.helper && off % access.size != 0)
-    return env.fail("misaligned stack access off " + tnum_str(reg.var.var_off) + "+" + std::to_string(reg.off) +
-                    "+" + std::to_string(access.off) + " size " + std::to_string(access.size));
-  return static_cast<std::int32_t>(off);
+const char* access_words(const Access& access) {
+  if (access.helper) return " indirect access to";
+  return access.write ? " write to" : " read from";
 }
 
-Result<void> check_stack_access(const Env& env, State& state, const Access& access) {
+Result<StackRange> stack_range(Env& env, const State& state, const RegState& reg, const Access& access) {
+  const std::int64_t off = std::int64_t{reg.off} + access.off;
+  const char* words = access_words(access);
+  const std::string regname = reg_name(access.regno);
+  if (!reg.var.is_const() && (reg.var.smax >= kMaxVarOff || reg.var.smin <= -kMaxVarOff))
+    return env.fail(std::string("invalid unbounded variable-offset") + words + " stack " + regname);
+  const std::int64_t min_off = off + reg.var.smin;
+  const std::int64_t max_off = off + reg.var.smax;
+  if (min_off < -static_cast<std::int64_t>(kStackSize) || max_off + access.size > 0 || access.size == 0) {
+    if (reg.var.is_const())
+      return env.fail(std::string("invalid") + words + " stack " + regname + " off=" + std::to_string(min_off) +
+                      " size=" + std::to_string(access.size));
+    return env.fail(std::string("invalid variable-offset") + words + " stack " + regname + " var_off=" +
+                    tnum_str(reg.var.var_off) + " off=" + std::to_string(off) + " size=" + std::to_string(access.size));
+  }
+  // check_ptr_alignment(): stack accesses are always strictly aligned, at every offset the pointer may have.
+  if (!access.helper && !tnum_is_aligned(tnum_add(reg.var.var_off, tnum_const(static_cast<std::uint64_t>(off))),
+                                         access.size))
+    return env.fail("misaligned stack access off " + tnum_str(reg.var.var_off) + "+" + std::to_string(reg.off) +
+                    "+" + std::to_string(access.off) + " size " + std::to_string(access.size));
+  Subprog& sub = env.subprogs[state.frames.at(reg.frameno).subprog];
+  sub.stack_depth = std::max(sub.stack_depth, static_cast<std::uint32_t>(-min_off));
+  return StackRange{static_cast<std::int32_t>(min_off), static_cast<std::int32_t>(max_off)};
+}
+
+Result<void> check_stack_access(Env& env, State& state, const Access& access) {
   const RegState reg = state.reg(access.regno);
-  const auto off = stack_offset(env, reg, access);
-  if (!off.ok()) return off.error();
-  if (!access.write) return check_initialised(env, state.cur(), access, *off);
-  stack_mark(state.cur(), *off, access.size, SlotType::misc);
+  const auto range = stack_range(env, state, reg, access);
+  if (!range.ok()) return range.error();
+  Frame& frame = stack_frame(state, reg);
+  if (!range->fixed()) return stack_access_var(env, frame, reg, *range, access);
+  if (!access.write) return check_initialised(env, frame, access, range->min);
+  stack_mark(frame, range->min, access.size, SlotType::misc);
   return {};
 }
 

@@ -2,12 +2,18 @@
 // executed over abstract states, depth first, the fall-through side of a branch before the jump side. At prune
 // points (jump targets and the instruction after a conditional jump) states are stored; a new state that a
 // finished stored state subsumes ends its path, and one equal to an unfinished state on its own path is a loop
-// that can repeat forever. Programs with bpf-to-bpf calls are not handled yet.
+// that can repeat forever. Calls push a frame and exits pop it; a helper's callback is a path of its own that
+// returns to the helper call, so that the callback is verified for any number of calls (a fixed point reached
+// by widening the scalars it changes, as the kernel's callback iteration does with imprecise scalars).
 #include <chrono>
 #include <deque>
 
+#include "verifier/calls.hpp"
 #include "verifier/checker.hpp"
+#include "verifier/helper_checks.hpp"
 #include "verifier/liveness.hpp"
+#include "verifier/log.hpp"
+#include "verifier/subprogs.hpp"
 
 namespace ubee::verifier {
 namespace {
@@ -29,13 +35,20 @@ struct Path {
   State state;
   std::size_t pc = 0;
   Checkpoint* parent = nullptr;  // the latest checkpoint this path passed
+  std::string trace;             // with VerifierOptions::log: the log of this path so far
 };
+
+bool is_call(const Insn& insn) { return insn.opcode == (BPF_JMP | BPF_CALL); }
+
+// A helper call that calls one of the program's functions back: a loop head for the explorer.
+bool is_callback_site(const Insn& insn) { return is_call(insn) && insn.src == 0 && calls_callback(insn.imm); }
 
 std::vector<bool> prune_points(std::span<const Insn> prog) {
   std::vector<bool> points(prog.size() + 1, false);
   for (std::size_t pc = 0; pc < prog.size(); ++pc) {
     const Insn& insn = prog[pc];
     if (insn.is_lddw()) ++pc;
+    if (is_call(insn) && (insn.src == BPF_PSEUDO_CALL || is_callback_site(insn))) points[pc] = points[pc + 1] = true;
     if ((insn.cls() != BPF_JMP && insn.cls() != BPF_JMP32) || insn.op() == BPF_CALL || insn.op() == BPF_EXIT)
       continue;
     const bool gotol = insn.cls() == BPF_JMP32 && insn.op() == BPF_JA;
@@ -47,18 +60,30 @@ std::vector<bool> prune_points(std::span<const Insn> prog) {
 
 class Explorer {
  public:
-  Explorer(std::span<const Insn> prog, const VerifierOptions& options)
-      : env_{prog, options}, prune_points_(prune_points(prog)), live_(live_registers(prog)), stored_(prog.size()) {}
+  Explorer(std::span<const Insn> prog, const VerifierOptions& options, std::vector<Subprog> subprogs)
+      : env_{prog, options, std::move(subprogs), std::vector<SpeculationLimit>(prog.size())},
+        prune_points_(prune_points(prog)),
+        live_(live_registers(prog)),
+        stored_(prog.size()) {}
 
   Result<VerifierStats> run() {
     const auto start = std::chrono::steady_clock::now();
-    pending_.push_back(Path{initial_state(), 0, nullptr});
+    pending_.push_back(Path{initial_state(), 0, nullptr, {}});
     while (!pending_.empty()) {
       Path path = std::move(pending_.back());
       pending_.pop_back();
-      UBEE_TRY(explore(std::move(path)));
+      if (auto explored = explore(std::move(path)); !explored.ok()) return explored.error();
     }
+    env_.insn = 0;
+    if (auto depth = check_max_stack_depth(env_); !depth.ok()) {
+      if (env_.options.log != nullptr) *env_.options.log += depth.error().message + "\n";
+      return depth.error();
+    }
+    stats_.speculation_limits = speculation_limits(env_);
     stats_.peak_states = stats_.states;  // stored states are never freed yet
+    if (env_.options.log != nullptr)
+      *env_.options.log += "processed " + std::to_string(stats_.insns_processed) + " insns, total_states " +
+                           std::to_string(stats_.states) + ", peak_states " + std::to_string(stats_.peak_states) + "\n";
     stats_.duration = std::chrono::steady_clock::now() - start;
     return stats_;
   }
@@ -70,27 +95,53 @@ class Explorer {
       env_.insn = path.pc;
       if (prune_points_[path.pc]) {
         auto pruned = visit_prune_point(path);
-        if (!pruned.ok()) return pruned.error();
-        if (*pruned) return end_path(path.parent);
+        if (!pruned.ok()) return rejected(path, pruned.error());
+        if (*pruned) {
+          log(path, std::to_string(path.pc) + ": safe\n");
+          return end_path(path.parent);
+        }
       }
       if (++stats_.insns_processed > kMaxInsns)
-        return env_.fail("BPF program is too large. Processed " + std::to_string(stats_.insns_processed) + " insn");
+        return rejected(path, env_.fail("BPF program is too large. Processed " +
+                                        std::to_string(stats_.insns_processed) + " insn"));
       auto next = step(path);
-      if (!next.ok()) return next.error();
+      if (!next.ok()) return rejected(path, next.error());
+      if (env_.options.log != nullptr) log(path, log_line(env_.prog, path.pc, path.state));
       if (!*next) return end_path(path.parent);
       path.pc = **next;
     }
+  }
+
+  // The log: every path as it runs when verbose, otherwise only the rejected one (kept per path until then).
+  void log(Path& path, const std::string& line) {
+    if (env_.options.log == nullptr) return;
+    (env_.options.verbose ? *env_.options.log : path.trace) += line;
+  }
+
+  Error rejected(Path& path, Error error) {
+    if (env_.options.log != nullptr) {
+      if (!env_.options.verbose) *env_.options.log += path.trace;
+      *env_.options.log += error.message + "\nprocessed " + std::to_string(stats_.insns_processed) + " insns\n";
+    }
+    return error;
   }
 
   // is_state_visited(): true when a stored state proves this one safe.
   Result<bool> visit_prune_point(Path& path) {
     clean_dead_registers(path.state, live_[path.pc]);
     std::vector<Checkpoint*>& here = stored_[path.pc];
-    const std::uint64_t hash = state_hash(path.state);
+    const bool callback_site = is_callback_site(env_.prog[path.pc]);
+    std::uint64_t hash = state_hash(path.state);
     for (Checkpoint* old : here) {
-      if (old->branches > 0) {
+      if (old->branches > 0 && callback_site) {
+        // The callback has run once more from a state this path already passed: stop when nothing new can
+        // happen, otherwise forget what the callback changes so that the next round reaches a fixed point.
+        if (state_subsumes(old->state, path.state)) return true;
+        widen(old->state, path.state);
+        hash = state_hash(path.state);
+      } else if (old->branches > 0) {
         if (old->hash == hash && old->state == path.state)
-          return env_.fail("infinite loop detected at " + std::to_string(path.pc));
+          return env_.fail("infinite loop detected at insn " + std::to_string(path.pc));
       } else if (state_subsumes(old->state, path.state)) {
         return true;
       }
@@ -123,7 +174,10 @@ class Explorer {
                                            : check_store(env_, path.state, insn));
         break;
       case BPF_LD:
-        if (!insn.is_lddw()) return env_.fail("legacy packet loads (BPF_ABS, BPF_IND) are not supported yet");
+        if (!insn.is_lddw()) {
+          UBEE_TRY(check_ld_abs(env_, path.state, insn));
+          break;
+        }
         UBEE_TRY(check_ld_imm(env_, path.state, insn, env_.prog[path.pc + 1]));
         return std::optional<std::size_t>{path.pc + 2};
       default: return step_jump(path, insn);
@@ -136,15 +190,41 @@ class Explorer {
     switch (insn.op()) {
       case BPF_JA:
         return std::optional<std::size_t>{next + (insn.cls() == BPF_JMP32 ? insn.imm : insn.off)};
-      case BPF_EXIT:
-        UBEE_TRY(check_reg_read(env_, path.state, 0));
-        return std::optional<std::size_t>{};
-      case BPF_CALL:
+      case BPF_EXIT: return check_exit(env_, path.state);
+      case BPF_CALL: {
         if (insn.source() == BPF_X) return env_.fail("callx is not supported by the verifier");
-        UBEE_TRY(check_helper_call(env_, path.state, insn));
-        return std::optional<std::size_t>{next};
+        if (insn.src != BPF_PSEUDO_CALL) return step_helper(path, insn);
+        auto target = check_subprog_call(env_, path.state, insn);
+        if (!target.ok()) return target.error();
+        return std::optional<std::size_t>{*target};
+      }
       default: return step_branch(path, insn);
     }
+  }
+
+  // A helper call; one that calls a callback also starts the callback's path from the state before the call.
+  Result<std::optional<std::size_t>> step_helper(Path& path, const Insn& insn) {
+    std::optional<State> before;
+    if (is_callback_site(insn)) before = path.state;
+    auto callback = check_helper_call(env_, path.state, insn);
+    if (!callback.ok()) return callback.error();
+    if (*callback) {
+      ++before->callback_rounds;
+      UBEE_TRY(push_frame(env_, *before, (*callback)->subprog, (*callback)->args, true));
+      fork(path, Path{std::move(*before), env_.subprogs[(*callback)->subprog].start, path.parent, {}});
+    }
+    return std::optional<std::size_t>{path.pc + 1};
+  }
+
+  // push_stack(): a path to explore later, below the same checkpoint.
+  void fork(const Path& from, Path path) {
+    if (path.parent != nullptr) ++path.parent->branches;
+    if (env_.options.log != nullptr) {
+      if (!env_.options.verbose) path.trace = from.trace + log_line(env_.prog, from.pc, path.state);
+      log(path, "from " + std::to_string(from.pc) + " to " + std::to_string(path.pc) + ":" + state_text(path.state) +
+                    "\n");
+    }
+    pending_.push_back(std::move(path));
   }
 
   // Continues on the fall-through side and leaves the jump side for later (push_stack).
@@ -154,8 +234,7 @@ class Explorer {
     const std::size_t target = path.pc + 1 + static_cast<std::size_t>(static_cast<std::int64_t>(insn.off));
     Successors& both = *successors;
     if (both.jump && both.fall) {
-      pending_.push_back(Path{std::move(*both.jump), target, path.parent});
-      if (path.parent != nullptr) ++path.parent->branches;
+      fork(path, Path{std::move(*both.jump), target, path.parent, {}});
     } else if (both.jump) {
       path.state = std::move(*both.jump);
       return std::optional<std::size_t>{target};
@@ -181,7 +260,9 @@ namespace ubee {
 
 Result<VerifierStats> verify(std::span<const Insn> program, const VerifierOptions& options) {
   if (auto valid = validate(program, ValidateOptions{.allow_callx = false}); !valid.ok()) return valid.error();
-  verifier::Explorer explorer(program, options);
+  auto subprogs = verifier::find_subprogs(program);
+  if (!subprogs.ok()) return subprogs.error();
+  verifier::Explorer explorer(program, options, std::move(*subprogs));
   return explorer.run();
 }
 

@@ -27,17 +27,22 @@ constexpr MapRule kMapRules[] = {
      {BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_PERCPU_HASH}},
 };
 
-// Helpers whose safety rests on verifier features still to come.
-constexpr std::array<std::pair<std::uint32_t, const char*>, 5> kNotYet{{
-    {BPF_FUNC_spin_lock, "spin lock tracking"},
-    {BPF_FUNC_spin_unlock, "spin lock tracking"},
-    {BPF_FUNC_loop, "callback verification"},
-    {BPF_FUNC_for_each_map_elem, "callback verification"},
-    {BPF_FUNC_tail_call, "tail call checks"},
-}};
+// bpf_for_each_map_elem walks maps whose elements it can enumerate.
+bool for_each_allows(std::uint32_t type) {
+  switch (type) {
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY: return true;
+    default: return false;
+  }
+}
 
-Error incompatible(const Env& env, const MapSpec& map, std::uint32_t helper) {
-  return env.fail("cannot pass map_type " + std::to_string(map.type) + " into func #" + std::to_string(helper));
+Error incompatible(const Env& env, const MapSpec& map, std::uint32_t helper, const std::string& name) {
+  return env.fail("cannot pass map_type " + std::to_string(map.type) + " into func bpf_" + name + "#" +
+                  std::to_string(helper));
 }
 
 // check_map_func_compatibility(), map side: maps that only their own helpers may touch.
@@ -48,17 +53,20 @@ bool map_allows(const MapSpec& map, std::uint32_t helper) {
     case BPF_MAP_TYPE_RINGBUF:
       return helper == BPF_FUNC_ringbuf_output || helper == BPF_FUNC_ringbuf_reserve ||
              helper == BPF_FUNC_ringbuf_query;
+    case BPF_MAP_TYPE_PROG_ARRAY: return helper == BPF_FUNC_tail_call;
     default: return true;
   }
 }
 
-Result<void> check_map_type(const Env& env, std::uint32_t helper, const MapSpec* map) {
+Result<void> check_map_type(const Env& env, std::uint32_t helper, const std::string& name, const MapSpec* map) {
   if (map == nullptr) return {};
-  if (!map_allows(*map, helper)) return incompatible(env, *map, helper);
+  if (!map_allows(*map, helper)) return incompatible(env, *map, helper, name);
+  if (helper == BPF_FUNC_for_each_map_elem && !for_each_allows(map->type))
+    return incompatible(env, *map, helper, name);
   for (const MapRule& rule : kMapRules)
     if (rule.helper == helper &&
         std::find(rule.map_types.begin(), rule.map_types.end(), map->type) == rule.map_types.end())
-      return incompatible(env, *map, helper);
+      return incompatible(env, *map, helper, name);
   return {};
 }
 
@@ -74,18 +82,11 @@ Result<void> check_ringbuf_record(const Env& env, const State& state) {
 
 }  // namespace
 
-Result<void> check_helper_supported(const Env& env, std::uint32_t helper) {
-  for (const auto& [id, feature] : kNotYet)
-    if (id == helper)
-      return env.fail("helper #" + std::to_string(helper) + " needs " + feature + ", not in the verifier yet");
-  return {};
-}
-
-Result<void> check_helper_rules(const Env& env, const State& state, std::uint32_t helper,
+Result<void> check_helper_rules(const Env& env, const State& state, std::uint32_t helper, const std::string& name,
                                 const MapSpec* map) {
   if (helper == BPF_FUNC_ringbuf_submit || helper == BPF_FUNC_ringbuf_discard)
     return check_ringbuf_record(env, state);
-  return check_map_type(env, helper, map);
+  return check_map_type(env, helper, name, map);
 }
 
 }  // namespace ubee::verifier

@@ -18,8 +18,11 @@ const char* reg_type_str(RegType type) {
     case RegType::ptr_to_packet: return "pkt";
     case RegType::ptr_to_packet_end: return "pkt_end";
     case RegType::ptr_to_packet_meta: return "pkt_meta";
-    case RegType::ptr_to_mem: return "mem";
-    case RegType::ptr_to_mem_or_null: return "mem_or_null";
+    // ubee's only memory returned by a helper is a ring buffer record (PTR_TO_MEM | MEM_RINGBUF).
+    case RegType::ptr_to_mem: return "ringbuf_mem";
+    case RegType::ptr_to_mem_or_null: return "ringbuf_mem_or_null";
+    case RegType::ptr_to_map_key: return "map_key";
+    case RegType::ptr_to_func: return "func";
   }
   return "?";
 }
@@ -76,7 +79,8 @@ bool reg_safe(const RegState& old, const RegState& cur, IdMap& ids) {
   if (old.type != cur.type) return false;
   if (old.type == RegType::scalar) return scalar_within(old.var, cur.var);
   return old.off == cur.off && old.map == cur.map && old.mem_size == cur.mem_size && old.range <= cur.range &&
-         scalar_within(old.var, cur.var) && ids.check(old.id, cur.id);
+         old.frameno == cur.frameno && old.subprog == cur.subprog && scalar_within(old.var, cur.var) &&
+         ids.check(old.id, cur.id) && ids.check(old.ref_obj_id, cur.ref_obj_id);
 }
 
 // stacksafe(): an old MISC byte accepts a ZERO one (not a spill: a filled pointer is no scalar); spilled
@@ -112,6 +116,7 @@ struct Hasher {
     add(r.var.umin ^ (r.var.umax << 1));
     add(static_cast<std::uint64_t>(r.var.smin) ^ (static_cast<std::uint64_t>(r.var.smax) << 1));
     add((r.id | (std::uint64_t{r.mem_size} << 32)) ^ static_cast<std::uint32_t>(r.range));
+    add((r.ref_obj_id | (std::uint64_t{r.subprog} << 32)) ^ (std::uint64_t{r.frameno} << 24));
   }
 };
 
@@ -120,6 +125,7 @@ struct Hasher {
 std::uint64_t state_hash(const State& state) {
   Hasher hasher;
   for (const Frame& frame : state.frames) {
+    hasher.add(frame.callsite ^ (std::uint64_t{frame.callback} << 63));
     for (const RegState& reg : frame.regs) hasher.add(reg);
     for (std::size_t i = 0; i < kStackSize; i += 8) {
       std::uint64_t bytes = 0;
@@ -132,15 +138,66 @@ std::uint64_t state_hash(const State& state) {
   return hasher.h;
 }
 
+namespace {
+
+// refsafe() and the lock: the same references held (ids mapped as registers' are) and the same lock.
+bool refs_safe(const State& old, const State& cur, IdMap& ids) {
+  if (old.refs.size() != cur.refs.size() || old.lock.has_value() != cur.lock.has_value()) return false;
+  if (old.lock && (old.lock->map != cur.lock->map || !ids.check(old.lock->id, cur.lock->id))) return false;
+  for (std::size_t i = 0; i < old.refs.size(); ++i)
+    if (!ids.check(old.refs[i].id, cur.refs[i].id)) return false;
+  return true;
+}
+
+}  // namespace
+
 bool state_subsumes(const State& old, const State& cur) {
   if (old.frames.size() != cur.frames.size()) return false;
   IdMap ids;
+  if (!refs_safe(old, cur, ids)) return false;
   for (std::size_t f = 0; f < old.frames.size(); ++f) {
+    const Frame& o = old.frames[f];
+    const Frame& c = cur.frames[f];
+    if (o.callsite != c.callsite || o.callback != c.callback || o.subprog != c.subprog) return false;
     for (int r = 0; r < kRegCount; ++r)
-      if (!reg_safe(old.frames[f].regs[r], cur.frames[f].regs[r], ids)) return false;
-    if (!stack_safe(old.frames[f], cur.frames[f], ids)) return false;
+      if (!reg_safe(o.regs[r], c.regs[r], ids)) return false;
+    if (!stack_safe(o, c, ids)) return false;
   }
   return true;
+}
+
+}  // namespace ubee::verifier
+
+namespace ubee::verifier {
+namespace {
+
+void widen_reg(const RegState& old, RegState& cur) {
+  if (old.is_scalar() && cur.is_scalar() && !scalar_within(old.var, cur.var)) cur = RegState::unknown();
+}
+
+// A slot that held data on one pass and a spilled number on the other holds an unknown number.
+void widen_stack(const Frame& old, Frame& cur) {
+  for (auto it = cur.spilled.begin(); it != cur.spilled.end();) {
+    const auto other = old.spilled.find(it->first);
+    if (other != old.spilled.end()) widen_reg(other->second, it->second);
+    const std::size_t begin = std::size_t{it->first} * 8;
+    if (other == old.spilled.end() && old.stack[begin] == SlotType::misc && it->second.is_scalar()) {
+      for (std::size_t i = begin; i < begin + 8; ++i) cur.stack[i] = SlotType::misc;
+      it = cur.spilled.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace
+
+void widen(const State& old, State& cur) {
+  if (old.frames.size() != cur.frames.size()) return;
+  for (std::size_t f = 0; f < old.frames.size(); ++f) {
+    for (int r = 0; r < kRegCount; ++r) widen_reg(old.frames[f].regs[r], cur.frames[f].regs[r]);
+    widen_stack(old.frames[f], cur.frames[f]);
+  }
 }
 
 }  // namespace ubee::verifier
