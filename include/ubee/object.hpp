@@ -18,6 +18,7 @@
 #include "ubee/helpers.hpp"
 #include "ubee/jit.hpp"
 #include "ubee/maps.hpp"
+#include "ubee/verifier.hpp"
 #include "ubee/vm.hpp"
 
 namespace ubee {
@@ -35,10 +36,10 @@ struct ObjectOptions {
   // Helpers programs may call; null means the Linux helpers. Must outlive the object.
   const HelperRegistry* helpers = nullptr;
   ObjectEngine engine = ObjectEngine::automatic;
-  // Runs verify() on every program at open (its type, the object's maps); a rejection fails the open with the
-  // verifier's message. Verified programs run unchecked, on the JIT by default. Off until the verifier accepts
-  // every program the corpus holds.
-  bool verify = false;
+  // Runs verify() on every program at open (its type, the object's maps and BTF); a rejection fails the open
+  // with the verifier's message. Verified programs run unchecked, on the JIT by default. Turning it off runs
+  // programs on the checked interpreter (see unverified_checked_interpreter()).
+  bool verify = true;
 
   // The path for programs nobody verified: the checked interpreter, whatever the defaults become.
   static ObjectOptions unverified_checked_interpreter() {
@@ -53,6 +54,10 @@ struct ObjectOptions {
   // hands its maps to the agent in the traced process). Maps not named here are created; the fds are dup()ed.
   std::map<std::string, int, std::less<>> shared_map_fds;
 };
+
+// How the verifier sees one program of an object: its type and attach type, the object's maps and BTF. The
+// options refer to `object` and `helpers`, which must outlive them.
+VerifierOptions verifier_options(const ObjectSpec& object, const ProgramSpec& program, const HelperRegistry& helpers);
 
 // One BPF_PROG_TEST_RUN: a packet and/or a context in, the same out, timed over `repeat` runs.
 struct TestRunInput {

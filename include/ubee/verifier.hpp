@@ -21,6 +21,12 @@ struct btf;
 
 namespace ubee {
 
+// How much context the verifier lets programs read, as the kernel does: tracepoint programs anywhere in the
+// first PERF_MAX_TRACE_SIZE bytes (past the record they get whatever follows it), raw tracepoint programs any of
+// MAX_BPF_FUNC_ARGS u64 arguments. Hooks that run such programs must provide contexts this large.
+inline constexpr std::size_t kTracepointContextSize = 8192;
+inline constexpr std::size_t kRawTracepointContextSize = 12 * 8;
+
 struct VerifierOptions {
   bpf_prog_type type = BPF_PROG_TYPE_SOCKET_FILTER;
   // Maps the program refers to: a lddw with src BPF_PSEUDO_MAP_IDX / BPF_PSEUDO_MAP_IDX_VALUE indexes them.

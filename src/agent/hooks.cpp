@@ -2,10 +2,15 @@
 
 #include <asm/unistd_64.h>
 #include <link.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <array>
 #include <climits>
 #include <cstdlib>
+
+#include "ubee/verifier.hpp"
 
 namespace ubee::agent {
 namespace {
@@ -52,6 +57,32 @@ bool allocator_syscall(std::uint64_t nr) {
   }
 }
 
+// Contexts as large as the verifier lets programs read (see kTracepointContextSize): the record at the start,
+// zeros or this thread's earlier records after it, all memory the agent owns.
+union TracepointContext {
+  SysEnterRecord enter;
+  SysExitRecord exit;
+  std::uint8_t bytes[kTracepointContextSize];
+};
+
+// One per thread, mapped on first use and unmapped when the thread exits: not thread_local, whose static TLS
+// block would keep an agent dlopen'ed by --pid from loading.
+TracepointContext* thread_tracepoint_context() {
+  static const pthread_key_t key = [] {
+    pthread_key_t k;
+    pthread_key_create(&k, [](void* context) { munmap(context, sizeof(TracepointContext)); });
+    return k;
+  }();
+  auto* context = static_cast<TracepointContext*>(pthread_getspecific(key));
+  if (context != nullptr) return context;
+  void* p = mmap(nullptr, sizeof(TracepointContext), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  pthread_setspecific(key, p);
+  return static_cast<TracepointContext*>(p);
+}
+
+using RawTracepointArgs = std::array<std::uint64_t, kRawTracepointContextSize / 8>;
+
 void on_probe(pt_regs* regs, void* cookie) {
   const auto* probe = static_cast<const ProbeCookie*>(cookie);
   probe->program->run(regs, sizeof *regs, probe->cookie);
@@ -61,26 +92,28 @@ void on_sys_enter(pt_regs* regs, void* cookie) {
   const auto& table = *static_cast<const SyscallTable*>(cookie);
   const std::uint64_t nr = regs->orig_rax;
   if (allocator_syscall(nr)) return;
-  if (nr < SyscallTable::kMaxSyscall && !table.enter[nr].empty()) {
-    SysEnterRecord record{{0, 0, 0, static_cast<std::int32_t>(gettid())}, static_cast<std::int32_t>(nr), 0,
-                          {regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8, regs->r9}};
-    for (const AgentProgram* p : table.enter[nr]) p->run(&record, sizeof record, 0);
+  TracepointContext* context = nullptr;
+  if (nr < SyscallTable::kMaxSyscall && !table.enter[nr].empty() && (context = thread_tracepoint_context())) {
+    context->enter = {{0, 0, 0, static_cast<std::int32_t>(gettid())}, static_cast<std::int32_t>(nr), 0,
+                      {regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8, regs->r9}};
+    for (const AgentProgram* p : table.enter[nr]) p->run(context, sizeof *context, 0);
   }
-  std::uint64_t args[2] = {reinterpret_cast<std::uint64_t>(regs), nr};  // raw_tracepoint/sys_enter: regs, id
-  for (const AgentProgram* p : table.raw_enter) p->run(args, sizeof args, 0);
+  RawTracepointArgs args{reinterpret_cast<std::uint64_t>(regs), nr};  // raw_tracepoint/sys_enter: regs, id
+  for (const AgentProgram* p : table.raw_enter) p->run(args.data(), sizeof args, 0);
 }
 
 void on_sys_exit(pt_regs* regs, void* cookie) {
   const auto& table = *static_cast<const SyscallTable*>(cookie);
   const std::uint64_t nr = regs->orig_rax;
   if (allocator_syscall(nr)) return;
-  if (nr < SyscallTable::kMaxSyscall && !table.exit[nr].empty()) {
-    SysExitRecord record{{0, 0, 0, static_cast<std::int32_t>(gettid())}, static_cast<std::int32_t>(nr), 0,
-                         static_cast<std::int64_t>(regs->rax)};
-    for (const AgentProgram* p : table.exit[nr]) p->run(&record, sizeof record, 0);
+  TracepointContext* context = nullptr;
+  if (nr < SyscallTable::kMaxSyscall && !table.exit[nr].empty() && (context = thread_tracepoint_context())) {
+    context->exit = {{0, 0, 0, static_cast<std::int32_t>(gettid())}, static_cast<std::int32_t>(nr), 0,
+                     static_cast<std::int64_t>(regs->rax)};
+    for (const AgentProgram* p : table.exit[nr]) p->run(context, sizeof *context, 0);
   }
-  std::uint64_t args[2] = {reinterpret_cast<std::uint64_t>(regs), regs->rax};  // raw_tracepoint/sys_exit: regs, ret
-  for (const AgentProgram* p : table.raw_exit) p->run(args, sizeof args, 0);
+  RawTracepointArgs args{reinterpret_cast<std::uint64_t>(regs), regs->rax};  // raw_tracepoint/sys_exit: regs, ret
+  for (const AgentProgram* p : table.raw_exit) p->run(args.data(), sizeof args, 0);
 }
 
 std::string real_path(const std::string& path) {

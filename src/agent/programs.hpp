@@ -1,13 +1,12 @@
-// The agent's programs: the object opened on the CLI's maps, each selected program on the engine it may use
-// (the JIT for programs the verifier accepted, the unchecked interpreter when the JIT cannot compile one, the
-// checked interpreter for programs run with --unverified), and one entry point to run them from a hook.
+// The agent's programs: the object opened on the CLI's maps and verified again here (the loader then runs
+// them on the JIT), or, with --unverified, on the checked interpreter; and one entry point to run them from a
+// hook.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,16 +40,15 @@ class AgentProgram {
   // the agent before anything is attached.
   static inline void (*report_fault)(const std::string& message) = nullptr;
 
-  std::optional<JitProgram> jit;
-  std::optional<Interpreter> unchecked;
+  [[nodiscard]] const ObjectProgram& object_program() const { return object_program_; }
 
  private:
-  const ObjectProgram& object_program_;  // checked interpreter, used when neither of the above is set
+  const ObjectProgram& object_program_;
   std::string target_;
   mutable std::atomic<bool> fault_reported_{false};
 };
 
-class Programs final : public JitTailCallTargets {
+class Programs {
  public:
   // Opens the object from its bytes with the CLI's maps, and loads every requested program.
   static Result<std::unique_ptr<Programs>> load(const std::vector<std::uint8_t>& object_bytes, const std::string& name,
@@ -58,17 +56,15 @@ class Programs final : public JitTailCallTargets {
                                                 const std::vector<ProgramRequest>& requests, bool allow_unverified);
 
   [[nodiscard]] const std::vector<AgentProgram*>& selected() const { return selected_; }
-  [[nodiscard]] const JitProgram* target(std::uint64_t map, std::uint32_t index) const override;
 
  private:
   Programs() = default;
-  Result<void> load_one(const ProgramRequest& request, bool allow_unverified);
+  Result<void> add(const ProgramRequest& request);
 
   HelperRegistry helpers_;
   std::unique_ptr<Object> object_;
   std::vector<std::unique_ptr<AgentProgram>> programs_;  // every program with an engine
   std::vector<AgentProgram*> selected_;                  // those to attach
-  std::map<std::uint32_t, const AgentProgram*> by_object_id_;
 };
 
 }  // namespace ubee::agent

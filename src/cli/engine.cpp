@@ -21,8 +21,8 @@ Result<std::uint64_t> Engine::run(void* memory, std::size_t length) const {
 
 void add_engine_option(CLI::App& cmd, std::string& kind) {
   cmd.add_option("--engine", kind,
-                 "interp (default: checked interpreter) or jit (native code without runtime checks: only for "
-                 "programs you trust until the verifier lands)")
+                 "Objects: jit (default, x86-64) or interp, for programs the verifier accepted. Raw programs: interp "
+                 "(default: the checked interpreter) or jit (native code without runtime checks: trusted programs)")
       ->check(CLI::IsMember({"interp", "jit"}));
 }
 

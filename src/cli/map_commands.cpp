@@ -45,7 +45,7 @@ struct Opened {
 };
 
 Opened open_map(const MapArgs& a) {
-  auto object = Object::open(a.object);
+  auto object = Object::open(a.object, ObjectOptions::unverified_checked_interpreter());
   if (!object) fail(object.error());
   auto map = (*object)->find_map(a.map);
   if (!map) fail(fmt::format("no map named '{}'", a.map));
@@ -74,7 +74,7 @@ void lookup(const MapArgs& a) {
 }
 
 void dump(const MapArgs& a) {
-  auto object = Object::open(a.object);
+  auto object = Object::open(a.object, ObjectOptions::unverified_checked_interpreter());
   if (!object) fail(object.error());
   for (const auto& m : (*object)->maps()) {
     if (!a.map.empty() && m->spec().name != a.map) continue;
@@ -105,7 +105,7 @@ void add_map_command(CLI::App& app) {
   CLI::App* show = map->add_subcommand("show", "List maps: type, name, sizes, flags");
   show->add_option("object", a->object, "eBPF ELF object")->required();
   show->callback([a] {
-    auto object = Object::open(a->object);
+    auto object = Object::open(a->object, ObjectOptions::unverified_checked_interpreter());
     if (!object) fail(object.error());
     for (std::size_t i = 0; i < (*object)->maps().size(); ++i) fmt::print("{}\n", describe_map(*(*object)->maps()[i], i));
   });

@@ -10,7 +10,9 @@
 namespace ubee::cli {
 namespace {
 
-std::unique_ptr<Object> open_or_fail(const std::string& path, const ObjectOptions& options = {}) {
+// Commands that only list programs or read maps open objects without verifying them: nothing runs.
+std::unique_ptr<Object> open_or_fail(const std::string& path,
+                                     const ObjectOptions& options = ObjectOptions::unverified_checked_interpreter()) {
   auto object = Object::open(path, options);
   if (!object) fail(object.error());
   return std::move(*object);
@@ -57,19 +59,23 @@ void print_run(const ObjectRunArgs& args, const Object& object, const TestRunOut
     fmt::print("map '{}':\n{}", m->spec().name, dump_map_text(*m, object.spec().btf.get()));
 }
 
-// Until the verifier runs on load, the JIT takes objects as trusted (unchecked), the interpreter checks them.
-ObjectOptions engine_options(const std::string& engine) {
-  if (engine != "jit") return ObjectOptions::unverified_checked_interpreter();
-  ObjectOptions options;
-  options.engine = ObjectEngine::jit;
-  options.mode = ExecMode::unchecked;
+ObjectOptions engine_options(const ObjectRunArgs& args) {
+  if (args.unverified) {
+    if (args.engine == "jit") fail("--unverified runs the checked interpreter; the JIT takes verified programs only");
+    fmt::print(stderr, "ubee: warning: --unverified: the programs are not verified; they run on the checked "
+                       "interpreter\n");
+    return ObjectOptions::unverified_checked_interpreter();
+  }
+  ObjectOptions options;  // verified on open
+  if (args.engine == "interp") options.engine = ObjectEngine::interpreter;
+  if (args.engine == "jit") options.engine = ObjectEngine::jit;
   return options;
 }
 
 }  // namespace
 
 void run_object(const ObjectRunArgs& args) {
-  const auto object = open_or_fail(args.path, engine_options(args.engine));
+  const auto object = open_or_fail(args.path, engine_options(args));
   const ObjectProgram& program = pick_program(*object, args.program);
   TestRunInput input{read_or_fail(args.data_in), read_or_fail(args.ctx_in), args.repeat};
   auto out = program.test_run(input);

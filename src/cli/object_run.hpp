@@ -15,7 +15,10 @@ struct ObjectRunArgs {
   std::uint32_t repeat = 1;
   bool dump_maps = false;
   bool json = false;
-  std::string engine = "interp";  // interp: the checked interpreter; jit: unchecked native code (trusted objects)
+  // Objects are verified on open, then run on the JIT ("jit", the default on x86-64) or the interpreter
+  // ("interp"); `unverified` skips the verifier and runs the checked interpreter instead.
+  std::string engine;
+  bool unverified = false;
 };
 
 void run_object(const ObjectRunArgs& args);

@@ -22,7 +22,7 @@ struct RunArgs {
   std::uint64_t repeat = 1;
   bool stats = false;
   bool json = false;
-  std::string engine = "interp";
+  std::string engine;  // "" lets the kind of program choose (see add_engine_option)
   ObjectRunArgs object;  // for ELF objects
 };
 
@@ -112,6 +112,8 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   cmd->add_flag("--stats", args->stats, "Also print the average time per run");
   add_engine_option(*cmd, args->engine);
+  cmd->add_flag("--unverified", args->object.unverified,
+                "Object: skip the verifier and run the programs on the checked interpreter (unsafe input only)");
   cmd->add_flag("--json", args->json, "Print JSON: {\"retval\": ..., \"repeat\": ..., \"duration_ns\": ...}");
   cmd->callback([args] { run_command(*args); });
 }

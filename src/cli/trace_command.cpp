@@ -43,7 +43,8 @@ int run_trace(const TraceArgs& args) {
   HelperRegistry helpers;  // the CLI's object only creates the maps: no program of it runs here
   add_linux_helpers(helpers);
   agent::add_attach_cookie_helper(helpers);
-  ObjectOptions options;
+  // Programs are verified below, one by one with the trace's own messages; the agent verifies them again.
+  ObjectOptions options = ObjectOptions::unverified_checked_interpreter();
   options.helpers = &helpers;
   auto object = Object::open(args.object, options);
   if (!object) fail(object.error());

@@ -56,11 +56,7 @@ std::vector<TraceProgram> prepare_programs(const Object& object, const TraceArgs
     p.selected = point.ok() && wanted(args, spec.name);
     if (p.selected) p.target = absolute_target(spec, *point);
     if (!args.unverified) {
-      VerifierOptions options;
-      options.type = spec.type;
-      options.maps = object.spec().maps;
-      options.helpers = &helpers;
-      const auto verdict = verify(spec.insns, options);
+      const auto verdict = verify(spec.insns, verifier_options(object.spec(), spec, helpers));
       if (!verdict && p.selected) fail(rejection(spec, verdict.error()));
       p.verified = verdict.ok();
     }

@@ -9,6 +9,7 @@
 #include "ubee/asm.hpp"
 #include "ubee/elf.hpp"
 #include "ubee/linux_helpers.hpp"
+#include "ubee/object.hpp"
 #include "ubee/verifier.hpp"
 
 namespace ubee::cli {
@@ -24,14 +25,9 @@ struct VerifyArgs {
 nlohmann::json verify_one(const ObjectSpec& spec, const ProgramSpec& p, const HelperRegistry& helpers,
                           int verbosity) {
   std::string log;
-  VerifierOptions options;
+  VerifierOptions options = verifier_options(spec, p, helpers);
   options.log = verbosity > 0 ? &log : nullptr;
   options.verbose = verbosity > 1;
-  options.type = p.type;
-  options.expected_attach_type = p.expected_attach_type;
-  options.maps = spec.maps;
-  options.helpers = &helpers;
-  options.btf = spec.btf.get();
   const auto result = verify(p.insns, options);
   nlohmann::json j{{"name", p.name}, {"section", p.section}, {"accepted", result.ok()}};
   if (verbosity > 0) j["log"] = log;

@@ -28,15 +28,22 @@ bool wants_jit(const ObjectOptions& options) {
 
 }  // namespace
 
+VerifierOptions verifier_options(const ObjectSpec& object, const ProgramSpec& program, const HelperRegistry& helpers) {
+  VerifierOptions options;
+  options.type = program.type;
+  options.expected_attach_type = program.expected_attach_type;
+  options.maps = object.maps;
+  options.helpers = &helpers;
+  options.btf = object.btf.get();
+  return options;
+}
+
 Result<ObjectProgram::Engine> Object::load_engine(const ProgramSpec& spec, const Program& resolved,
                                                   const HelperRegistry& helpers, const ObjectOptions& options) {
   std::vector<std::uint32_t> limits;
   if (options.verify) {
     // The verifier reads map references by index, as the ELF left them: it runs on the unresolved program.
-    std::vector<MapSpec> maps;
-    for (const auto& m : maps_) maps.push_back(m->spec());
-    VerifierOptions verifier{spec.type, maps, &helpers, false};
-    auto stats = verify(spec.insns, verifier);
+    auto stats = verify(spec.insns, verifier_options(spec_, spec, helpers));
     if (!stats) return program_error(spec, "verifier: ", stats.error());
     limits = std::move(stats->speculation_limits);
   }

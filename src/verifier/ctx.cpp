@@ -11,8 +11,8 @@ namespace ubee::verifier {
 namespace {
 
 constexpr std::int32_t kPtRegsSize = 21 * 8;           // sizeof(struct pt_regs) on x86-64
-constexpr std::int32_t kPerfMaxTraceSize = 8192;       // PERF_MAX_TRACE_SIZE
-constexpr std::int32_t kRawTpArgsSize = 12 * 8;        // MAX_BPF_FUNC_ARGS u64 arguments
+constexpr auto kPerfMaxTraceSize = static_cast<std::int32_t>(kTracepointContextSize);  // PERF_MAX_TRACE_SIZE
+constexpr auto kRawTpArgsSize = static_cast<std::int32_t>(kRawTracepointContextSize);  // MAX_BPF_FUNC_ARGS
 constexpr std::int32_t kSyscallCtxSize = 65535;        // U16_MAX: the syscall program's argument buffer
 
 // Raw memory read in aligned pieces of any size: [min, end).

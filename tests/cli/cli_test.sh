@@ -93,7 +93,7 @@ if [ -f "$obj" ]; then
   check "verify accepts" 0 "packet_stats: accepted  processed" -- "$ubee" verify "$obj"
   check "verify json" 0 '"accepted":true' -- "$ubee" verify "$obj" --json
   [ -f "$build/tests/bpf/v3/helper_loop.o" ] && check "verify accepts callbacks" 0 "loops: accepted" -- "$ubee" verify "$build/tests/bpf/v3/helper_loop.o"
-  [ -f "$build/tests/trace/rejected.o" ] && check "verify rejects with the insn" 1 "rejected  insn 0: invalid bpf_context access off=400" -- "$ubee" verify "$build/tests/trace/rejected.o"
+  [ -f "$build/tests/trace/bpf/rejected.o" ] && check "verify rejects with the insn" 1 "rejected  insn 0: invalid bpf_context access off=400" -- "$ubee" verify "$build/tests/trace/bpf/rejected.o"
   check "prog show" 0 "xdp  name packet_stats  section xdp" -- "$ubee" prog show "$obj"
   check "map show" 0 "hash  name by_protocol  key 4B  value 16B  max_entries 256" -- "$ubee" map show "$obj"
   check "map dump rodata" 0 '"blocked_ports":[23,2323]' -- "$ubee" map dump "$obj" packet_s.rodata --json
