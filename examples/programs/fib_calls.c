@@ -5,7 +5,13 @@
 
 // noipa: every call stays a real call to this symbol, which the probe patches.
 __attribute__((noipa)) static long fib(long n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
-__attribute__((noipa)) long compute(long n) { return fib(n); }
+// A function of its own rather than a tail jump into fib (which -O2 would make of `return fib(n)`), so that
+// its first instructions leave room for the probe's 5-byte jump at every optimisation level.
+__attribute__((noipa)) long compute(long n) {
+  const long result = fib(n);
+  if (result < 0) abort();  // never taken: keeps the call from being a tail call
+  return result;
+}
 
 int main(int argc, char** argv) {
   const long last = argc > 1 ? atol(argv[1]) : 27;
