@@ -1,5 +1,5 @@
-// safe_copy and safe_copy_str on good memory, NULL, unmapped and kernel addresses, and a string that runs
-// into an unmapped page; the fault handler must not swallow faults that are not its own.
+// safe_copy and safe_copy_str on good memory, NULL, inaccessible and kernel addresses, and a string that runs
+// into an inaccessible page; the fault handler must not swallow faults that are not its own.
 #include "helpers/safe_copy.hpp"
 
 #include <signal.h>
@@ -18,17 +18,18 @@ namespace {
 using ubee::safe_copy;
 using ubee::safe_copy_str;
 
-// Two pages, the second one unmapped: `edge` is the first byte past the readable one.
+// Two pages, the second one inaccessible: `edge` is the first byte past the readable one. (PROT_NONE rather
+// than unmapped, so that no other mapping, such as the sanitizer's allocator, can land there meanwhile.)
 class SafeCopy : public ::testing::Test {
  protected:
   void SetUp() override {
     page_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
     base_ = static_cast<char*>(mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     ASSERT_NE(base_, MAP_FAILED);
-    ASSERT_EQ(munmap(base_ + page_, page_), 0);
+    ASSERT_EQ(mprotect(base_ + page_, page_, PROT_NONE), 0);
     edge_ = base_ + page_;
   }
-  void TearDown() override { munmap(base_, page_); }
+  void TearDown() override { munmap(base_, 2 * page_); }
 
   std::size_t page_ = 0;
   char* base_ = nullptr;
