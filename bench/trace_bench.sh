@@ -15,6 +15,10 @@ object="$build/bench/trace_bench.o"
 for f in "$ubee" "$target" "$object"; do
   [ -e "$f" ] || { echo "trace_bench: $f is missing (build it first)" >&2; exit 1; }
 done
+# The kernel's syscall tracepoints need tracefs; mount it where we may and it is absent (skipped otherwise).
+if [ "$(id -u)" = 0 ] && [ ! -d /sys/kernel/tracing/events ]; then
+  mount -t tracefs nodev /sys/kernel/tracing 2> /dev/null || true
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 notes="$work/notes"
