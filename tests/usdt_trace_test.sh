@@ -25,9 +25,8 @@ if ! "$ubee" trace --help > /dev/null 2>&1; then
   exit 77
 fi
 
-# 3 rounds: each probe fires 3 times. The programs run checked (--unverified): this test is about the USDT
-# plumbing (notes, specs, cookies, semaphores), not what the verifier accepts of usdt.bpf.h.
-"$ubee" trace --unverified "$object" -- "$target" 3 > "$work/out" 2>&1
+# 3 rounds: each probe fires 3 times. usdt.bpf.h's programs are verified and run on the JIT.
+"$ubee" trace "$object" -- "$target" 3 > "$work/out" 2>&1
 status=$?
 [ "$status" -eq 0 ] || failed "exit status $status, want the target's 0: $(head -c 3000 "$work/out")"
 expect "constants" "$work/out" '\] constants 5 -7 200$'
@@ -42,7 +41,7 @@ count=$(grep -cE '\] (constants|registers|memory|guarded) ' "$work/out")
 "$target" 1000000000 > /dev/null 2>&1 &
 running=$!
 sleep 0.3
-timeout --preserve-status -s INT 3 "$ubee" trace --unverified --pid "$running" "$object" > "$work/pid.out" 2>&1
+timeout --preserve-status -s INT 3 "$ubee" trace --pid "$running" "$object" > "$work/pid.out" 2>&1
 if grep -q "ptrace not permitted" "$work/pid.out"; then
   echo "(--pid: skipped, ptrace not permitted)"
 else

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../agent/attach_cookie.hpp"
 #include "cli.hpp"
 #include "ubee/asm.hpp"
 #include "ubee/elf.hpp"
@@ -61,6 +62,7 @@ int run_verify(const VerifyArgs& args) {
   if (!spec) fail(spec.error());
   HelperRegistry helpers;
   add_linux_helpers(helpers);
+  agent::add_attach_cookie_helper(helpers);  // as `ubee trace` runs programs: uprobes may ask for their cookie
   nlohmann::json all = nlohmann::json::array();
   bool rejected = false, found = false;
   for (const ProgramSpec& p : spec->programs) {
