@@ -102,6 +102,7 @@ class ObjectProgram {
   Engine engine_;
   std::uint32_t id_;
   std::vector<MemoryRegion> regions_;  // global data the program addresses directly (checked mode)
+  RunOptions run_options_;  // what run(ctx, size) passes: built once, as a copy per hit costs (uprobes)
 };
 
 // The live program with this id in this process, or null.

@@ -12,7 +12,7 @@
 namespace ubee::agent {
 
 // The cookie of the attachment whose program this thread is running (0 outside a run).
-inline thread_local std::uint64_t current_attach_cookie = 0;
+[[gnu::tls_model("initial-exec")]] inline constinit thread_local std::uint64_t current_attach_cookie = 0;
 
 inline void add_attach_cookie_helper(HelperRegistry& registry) {
   const auto get_attach_cookie = [](std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,

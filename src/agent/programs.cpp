@@ -8,7 +8,8 @@
 namespace ubee::agent {
 namespace {
 
-thread_local bool in_program = false;
+// initial-exec: no __tls_get_addr call on every hit (a few bytes of static TLS, which an injected agent can have).
+[[gnu::tls_model("initial-exec")]] constinit thread_local bool in_program = false;
 
 }  // namespace
 

@@ -50,6 +50,8 @@ const ObjectProgram* find_program(std::uint32_t id) {
 
 ObjectProgram::ObjectProgram(ProgramSpec spec, Engine engine, std::uint32_t id, std::vector<MemoryRegion> regions)
     : spec_(std::move(spec)), engine_(std::move(engine)), id_(id), regions_(std::move(regions)) {
+  run_options_.extra_regions = regions_;
+  run_options_.program_type = spec_.type;
   std::lock_guard lock(registry().mutex);
   registry().by_id[id_] = this;
 }
@@ -60,9 +62,7 @@ ObjectProgram::~ObjectProgram() {
 }
 
 Result<std::uint64_t> ObjectProgram::run(void* ctx, std::size_t size) const {
-  RunOptions options;
-  options.extra_regions = regions_;
-  return run(ctx, size, options);
+  return std::visit([&](const auto& engine) { return engine.run(ctx, size, run_options_); }, engine_);
 }
 
 Result<std::uint64_t> ObjectProgram::run(void* ctx, std::size_t size, RunOptions options) const {
