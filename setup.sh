@@ -8,7 +8,7 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libelf-dev zlib1g-dev
   libasmjit-dev libzydis-dev linux-libc-dev
   clang llvm clang-19 libbpf-dev bpftool
-  systemtap-sdt-dev bpftrace
+  systemtap-sdt-dev bpftrace jq util-linux
 )
 missing=()
 for p in "${packages[@]}"; do
