@@ -67,6 +67,16 @@ Result<void> check_sane_offset(const Env& env, const RegState& ptr, const Scalar
   return {};
 }
 
+// check_stack_access_for_ptr_arithmetic(): without Spectre v1 protection for the stack, an unprivileged stack
+// pointer must stay inside the frame, even where it is not dereferenced (a speculative access could be).
+Result<void> check_stack_ptr_in_range(const Env& env, int regno, const RegState& ptr) {
+  if (ptr.type != RegType::ptr_to_stack || env.options.privileged) return {};
+  const std::int64_t off = std::int64_t{ptr.off} + static_cast<std::int64_t>(ptr.var.var_off.value);
+  if (off < 0 && off >= -static_cast<std::int64_t>(kStackSize)) return {};
+  return env.fail(reg_name(regno) + " stack pointer arithmetic goes out of range, prohibited for !root; off=" +
+                  std::to_string(off));
+}
+
 // adjust_ptr_min_max_vals(): ptr += scalar, ptr -= scalar. Constants move the fixed offset; anything else the
 // variable offset, and a packet pointer then starts a new range group with nothing proven.
 Result<void> adjust_pointer(Env& env, const Insn& insn, RegState& ptr, const RegState& scalar) {
@@ -89,7 +99,7 @@ Result<void> adjust_pointer(Env& env, const Insn& insn, RegState& ptr, const Reg
     if (off <= -kMaxVarOff || off >= kMaxVarOff)
       return env.fail(std::string(reg_type_str(ptr.type)) + " pointer offset " + std::to_string(off) + " is not allowed");
     ptr.off = static_cast<std::int32_t>(off);
-    return {};
+    return check_stack_ptr_in_range(env, regno, ptr);
   }
   record_speculation_limit(env, ptr, scalar.var, op == BPF_ADD);
   // Unprivileged stack pointers stay exact: the engines' Spectre masking does not cover the stack.

@@ -163,6 +163,7 @@ Result<void> store_to_stack(Env& env, State& state, const Access& access, const 
     return {};
   }
   if (is_pointer(value.type)) return env.fail("invalid size of register spill");
+  UBEE_TRY(check_spill_overwrite(env, frame, range->min, access.size));
   stack_mark(frame, range->min, access.size, value.is_const_zero() ? SlotType::zero : SlotType::misc);
   return {};
 }

@@ -10,10 +10,10 @@ namespace {
 
 constexpr std::int64_t kMaxVarOff = std::int64_t{1} << 29;  // BPF_MAX_VAR_OFF
 
-// check_stack_read_fixed_off(): every byte read must have been written on this path.
+// check_stack_read_fixed_off() and check_stack_range_initialized(): every byte read must be readable.
 Result<void> check_initialised(const Env& env, const Frame& frame, const Access& access, std::int32_t off) {
   for (std::uint32_t i = 0; i < access.size; ++i) {
-    if (frame.stack[byte_index(off) + i] != SlotType::invalid) continue;
+    if (stack_byte_readable(env, frame, byte_index(off) + i, access.helper)) continue;
     const std::string where = std::to_string(off) + "+" + std::to_string(i) + " size " + std::to_string(access.size);
     if (access.helper) return env.fail("invalid indirect read from stack " + reg_name(access.regno) + " off " + where);
     return env.fail("invalid read from stack off " + where);
@@ -22,6 +22,29 @@ Result<void> check_initialised(const Env& env, const Frame& frame, const Access&
 }
 
 }  // namespace
+
+bool stack_byte_readable(const Env& env, const Frame& frame, std::size_t index, bool helper) {
+  switch (frame.stack[index]) {
+    // allow_uninit_stack (CAP_PERFMON): the program only learns what it could read anyway; the value is unknown.
+    case SlotType::invalid: return env.options.privileged;
+    // An instruction's fill gets the pointer back as a pointer, but a helper reads raw bytes, which would hand
+    // the address to the helper's output (a map value, a packet) as a number: not without allow_ptr_leaks.
+    case SlotType::spill:
+      return !helper || env.options.privileged || frame.spilled.at(static_cast<std::uint8_t>(index / 8)).is_scalar();
+    case SlotType::misc:
+    case SlotType::zero: return true;
+  }
+  return false;
+}
+
+Result<void> check_spill_overwrite(const Env& env, const Frame& frame, std::int32_t off, std::uint32_t size) {
+  if (env.options.privileged || size == 8) return {};
+  const std::size_t slot = byte_index(off) / 8;
+  const auto spilled = frame.spilled.find(static_cast<std::uint8_t>(slot));
+  if (frame.stack[slot * 8] == SlotType::spill && spilled != frame.spilled.end() && !spilled->second.is_scalar())
+    return env.fail("attempt to corrupt spilled pointer on stack");
+  return {};
+}
 
 const char* access_words(const Access& access) {
   if (access.helper) return " indirect access to";
@@ -60,6 +83,12 @@ Result<void> check_stack_access(Env& env, State& state, const Access& access) {
   Frame& frame = stack_frame(state, reg);
   if (!range->fixed()) return stack_access_var(env, frame, reg, *range, access);
   if (!access.write) return check_initialised(env, frame, access, range->min);
+  // A helper's write is checked byte by byte, as the kernel does after the call (check_helper_call's BPF_B
+  // writes for raw_mode arguments), so that no part of a spilled pointer is overwritten either.
+  const std::uint32_t step = access.helper ? 1 : access.size;
+  for (std::int32_t off = range->min; off < range->min + static_cast<std::int32_t>(access.size);
+       off += static_cast<std::int32_t>(step))
+    UBEE_TRY(check_spill_overwrite(env, frame, off, step));
   stack_mark(frame, range->min, access.size, SlotType::misc);
   return {};
 }

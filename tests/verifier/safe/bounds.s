@@ -298,7 +298,6 @@ exit
 == xdp_probe_read_kernel
 ;; type: xdp
 ;; priv: yes
-;; bug: the verifier's per-type helper lists (work in progress) refuse bpf_probe_read_kernel in XDP; the kernel's bpf_base_func_proto gives it to every type when CAP_PERFMON
 ;; accept
 r1 = r10
 r1 += -8
