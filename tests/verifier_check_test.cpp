@@ -157,6 +157,22 @@ const Case kCases[] = {
     {"map_value_direct_lddw_oob", "r1 = map_idx_value(1, 44) ll\n r0 = *(u64 *)(r1 + 0)\n exit",
      "invalid access to map value, value_size=48 off=44 size=8", 2},
     {"map_index_out_of_range", "r1 = map_idx(17) ll\n r0 = 0\n exit", "map index 17 is out of range", 0},
+    // ---- scalar copies share bounds (sync_linked_regs)
+    {"copy_bounds_reach_original", LOOKUP1 "r1 = *(u32 *)(r0 + 0)\n r2 = r1\n if r2 > 40 goto +2\n r0 += r1\n"
+     " r0 = *(u64 *)(r0 + 0)\n r0 = 0\n exit"},
+    {"original_bounds_reach_copy", LOOKUP1 "r1 = *(u32 *)(r0 + 0)\n r2 = r1\n if r1 > 40 goto +2\n r0 += r2\n"
+     " r0 = *(u64 *)(r0 + 0)\n r0 = 0\n exit"},
+    {"modified_copy_is_unlinked", LOOKUP1 "r1 = *(u32 *)(r0 + 0)\n r2 = r1\n r2 += 8\n if r2 > 40 goto +2\n"
+     " r0 += r1\n r0 = *(u64 *)(r0 + 0)\n r0 = 0\n exit",
+     "R0 unbounded memory access, make sure to bounds check any such access", 11},
+    {"overwritten_copy_is_unlinked", LOOKUP1 "r1 = *(u32 *)(r0 + 0)\n r2 = r1\n r2 = *(u32 *)(r0 + 4)\n"
+     " if r2 > 40 goto +2\n r0 += r1\n r0 = *(u64 *)(r0 + 0)\n r0 = 0\n exit",
+     "R0 unbounded memory access, make sure to bounds check any such access", 11},
+    // The linked path reaches insn 12 first; the unlinked one must not be pruned by it (check_scalar_ids).
+    {"unlinked_path_not_pruned_by_linked", LOOKUP1 "r1 = *(u32 *)(r0 + 0)\n r3 = *(u32 *)(r0 + 4)\n r2 = r1\n"
+     " if r3 == 0 goto +1\n goto +1\n r2 = *(u32 *)(r0 + 8)\n if r2 > 40 goto +2\n r0 += r1\n"
+     " r0 = *(u64 *)(r0 + 0)\n r0 = 0\n exit",
+     "R0 unbounded memory access, make sure to bounds check any such access", 14},
     // ---- helper calls
     {"unknown_helper", "call 9999\n r0 = 0\n exit", "invalid func unknown#9999", 0},
     {"helper_clobbers_r1_r5", "r6 = r1\n call 5\n r0 = r1\n exit", "R1 !read_ok", 2},

@@ -29,9 +29,24 @@ Result<void> check_imm_operand(const Env& env, const Insn& insn, bool alu64) {
   return {};
 }
 
+// `rX = rY` (64 bits, no sign extension): the destination is the source, bit for bit.
+bool is_scalar_copy(const Insn& insn, bool alu64) {
+  return insn.op() == BPF_MOV && alu64 && insn.source() == BPF_X && insn.off == 0;
+}
+
+// assign_scalar_id_before_mov(): a scalar about to be copied gets an id, which the copy shares, so that a
+// comparison of either refines both (sync_linked_regs). Constants need none: there is nothing to learn.
+void link_scalar(Env& env, RegState& src) {
+  if (src.is_scalar() && src.id == 0 && !src.var.is_const()) src.id = env.next_id++;
+}
+
 // A mov copies a pointer whole; its 32-bit or sign-extending forms keep no pointer (the kernel's privileged
 // mode marks the result unknown, and refuses to sign-extend part of a pointer).
 Result<void> check_mov(const Env& env, const Insn& insn, RegState& dst, const RegState& src, bool alu64) {
+  if (is_scalar_copy(insn, alu64)) {
+    dst = src;  // with its id: bounds either learns later hold for both
+    return {};
+  }
   if (!is_pointer(src.type)) {
     dst = RegState::scalar(scalar_alu(AluOp{BPF_MOV, alu64, insn.off, insn.imm, insn.source()}, dst.var, src.var));
     return {};
@@ -148,11 +163,13 @@ Result<void> check_alu(Env& env, State& state, const Insn& insn) {
   if (uses_src_reg(insn)) UBEE_TRY(check_reg_read(env, state, insn.src));
   if (insn.op() != BPF_MOV) UBEE_TRY(check_reg_read(env, state, insn.dst));
   UBEE_TRY(check_imm_operand(env, insn, alu64));
+  if (is_scalar_copy(insn, alu64)) link_scalar(env, state.reg(insn.src));
   const RegState src = uses_src_reg(insn) ? state.reg(insn.src) : RegState::scalar(imm_operand(insn.imm));
   RegState& dst = state.reg(insn.dst);
   if (insn.op() == BPF_MOV) return check_mov(env, insn, dst, src, alu64);
   if (is_pointer(dst.type) || is_pointer(src.type)) return pointer_alu(env, insn, dst, src, alu64);
   dst.var = scalar_alu(AluOp{insn.op(), alu64, insn.off, insn.imm, insn.source()}, dst.var, src.var);
+  dst.id = 0;  // no longer the value its former copies hold
   return {};
 }
 

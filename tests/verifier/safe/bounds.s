@@ -60,7 +60,6 @@ exit
 == bound_through_copy
 ;; type: xdp
 ;; priv: yes
-;; bug: bounds learnt on a copy (r2 = r1; if r2 > 40) do not reach the original: the kernel links scalar ids
 ;; map: array key=4 value=48 max=4
 ;; accept
 *(u32 *)(r10 - 4) = 0
