@@ -94,7 +94,17 @@ const Case kCases[] = {
     {"stack_write_above_fp", "*(u64 *)(r10 + 0) = 1\n r0 = 0\n exit", "invalid write to stack R10 off=0 size=8", 0},
     {"stack_write_below_frame", "*(u64 *)(r10 - 520) = 1\n r0 = 0\n exit",
      "invalid write to stack R10 off=-520 size=8", 0},
-    {"stack_read_straddles_fp", "r0 = *(u64 *)(r10 - 4)\n exit", "invalid read from stack R10 off=-4 size=8", 0},
+    // Alignment is checked before the bounds, as the kernel's check_mem_access does.
+    {"stack_read_straddles_fp", "r0 = *(u64 *)(r10 - 4)\n exit", "misaligned stack access off (0x0; 0x0)+0+-4 size 8",
+     0},
+    {"stack_read_aligned_past_fp", "r0 = *(u32 *)(r10 + 0)\n exit", "invalid read from stack R10 off=0 size=4", 0},
+    // Sign-extending a pointer: a number for privileged programs, refused for unprivileged ones.
+    {"fp_sign_extended_is_scalar", "r2 = (s32)r10\n *(u64 *)(r2 - 8) = 0\n r0 = 0\n exit",
+     "R2 invalid mem access 'scalar'", 1},
+    {"fp_sign_extended_unpriv", "r2 = (s32)r10\n r0 = 0\n exit", "R10 sign-extension part of pointer", 0,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"fp_sign_extended_32_unpriv", "w2 = (s16)w10\n r0 = 0\n exit", "R10 partial copy of pointer", 0,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
     {"stack_lowest_byte_ok", "*(u8 *)(r10 - 512) = 7\n r0 = *(u8 *)(r10 - 512)\n exit"},
     {"stack_misaligned", "*(u32 *)(r10 - 6) = 1\n r0 = 0\n exit", "misaligned stack access", 0},
     {"stack_spilled_pointer_kept", "*(u64 *)(r10 - 16) = r1\n r6 = *(u64 *)(r10 - 16)\n"

@@ -40,8 +40,8 @@ void link_scalar(Env& env, RegState& src) {
   if (src.is_scalar() && src.id == 0 && !src.var.is_const()) src.id = env.next_id++;
 }
 
-// A mov copies a pointer whole; its 32-bit or sign-extending forms keep no pointer (the kernel's privileged
-// mode marks the result unknown, and refuses to sign-extend part of a pointer).
+// A mov copies a pointer whole; its 32-bit or sign-extending forms keep no pointer (privileged programs get an
+// unknown number, unprivileged ones are refused: it would leak part of the address).
 Result<void> check_mov(const Env& env, const Insn& insn, RegState& dst, const RegState& src, bool alu64) {
   if (is_scalar_copy(insn, alu64)) {
     dst = src;  // with its id: bounds either learns later hold for both
@@ -51,9 +51,10 @@ Result<void> check_mov(const Env& env, const Insn& insn, RegState& dst, const Re
     dst = RegState::scalar(scalar_alu(AluOp{BPF_MOV, alu64, insn.off, insn.imm, insn.source()}, dst.var, src.var));
     return {};
   }
-  if (insn.off != 0) return env.fail(reg_name(insn.src) + " sign-extension part of pointer");
   if (!alu64 && env.leaks(src)) return env.fail(reg_name(insn.src) + " partial copy of pointer");
-  dst = alu64 ? src : RegState::unknown();
+  if (insn.off != 0 && env.leaks(src)) return env.fail(reg_name(insn.src) + " sign-extension part of pointer");
+  // A sign-extended pointer is an address a privileged program may see, but no pointer any more.
+  dst = alu64 && insn.off == 0 ? src : RegState::unknown();
   return {};
 }
 

@@ -54,6 +54,12 @@ const char* access_words(const Access& access) {
 Result<StackRange> stack_range(Env& env, const State& state, const RegState& reg, const Access& access) {
   const std::int64_t off = std::int64_t{reg.off} + access.off;
   const char* words = access_words(access);
+  // check_ptr_alignment() comes before the bounds (check_mem_access): stack accesses are always strictly aligned,
+  // at every offset the pointer may have.
+  if (!access.helper && !tnum_is_aligned(tnum_add(reg.var.var_off, tnum_const(static_cast<std::uint64_t>(off))),
+                                         access.size))
+    return env.fail("misaligned stack access off " + tnum_str(reg.var.var_off) + "+" + std::to_string(reg.off) +
+                    "+" + std::to_string(access.off) + " size " + std::to_string(access.size));
   const std::string regname = reg_name(access.regno);
   if (!reg.var.is_const() && (reg.var.smax >= kMaxVarOff || reg.var.smin <= -kMaxVarOff))
     return env.fail(std::string("invalid unbounded variable-offset") + words + " stack " + regname);
@@ -66,11 +72,6 @@ Result<StackRange> stack_range(Env& env, const State& state, const RegState& reg
     return env.fail(std::string("invalid variable-offset") + words + " stack " + regname + " var_off=" +
                     tnum_str(reg.var.var_off) + " off=" + std::to_string(off) + " size=" + std::to_string(access.size));
   }
-  // check_ptr_alignment(): stack accesses are always strictly aligned, at every offset the pointer may have.
-  if (!access.helper && !tnum_is_aligned(tnum_add(reg.var.var_off, tnum_const(static_cast<std::uint64_t>(off))),
-                                         access.size))
-    return env.fail("misaligned stack access off " + tnum_str(reg.var.var_off) + "+" + std::to_string(reg.off) +
-                    "+" + std::to_string(access.off) + " size " + std::to_string(access.size));
   Subprog& sub = env.subprogs[state.frames.at(reg.frameno).subprog];
   sub.stack_depth = std::max(sub.stack_depth, static_cast<std::uint32_t>(-min_off));
   return StackRange{static_cast<std::int32_t>(min_off), static_cast<std::int32_t>(max_off)};
