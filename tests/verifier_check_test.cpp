@@ -266,7 +266,9 @@ const Case kCases[] = {
     {"map_in_map_update_from_program", "*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r3 = r10\n r3 += -4\n"
      " r4 = 0\n r1 = map_idx(4) ll\n call 2\n exit", "cannot pass map_type 12 into func bpf_map_update_elem#2", 8},
     {"ringbuf_map_lookup", "*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r1 = map_idx(2) ll\n call 1\n r0 = 0\n exit",
-     "cannot pass map_type 27 into func bpf_map_lookup_elem#1", 5},
+     "invalid zero-sized read", 5},
+    {"queue_map_delete", "*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r1 = map_idx(3) ll\n call 3\n r0 = 0\n exit",
+     "invalid zero-sized read", 5},
     {"helper_ctx_arg_modified", "r1 += 4\n r2 = 0\n r3 = r10\n r3 += -8\n r4 = 8\n call 189\n r0 = 0\n exit",
      "dereference of modified ctx ptr R1 off=4 disallowed", 5},
     // ---- context and packets

@@ -73,7 +73,11 @@ std::optional<std::uint64_t> constant_key(const Env& env, const State& state, co
 Result<void> check_map_arg(Env& env, State& state, int regno, bool key, CallMeta& meta) {
   if (!meta.map) return env.fail(std::string("invalid map_ptr to access map->") + (key ? "key" : "value"));
   const MapSpec& map = *meta.map;
-  UBEE_TRY(check_helper_mem(env, state, regno, key ? map.key_size : map.value_size, false));
+  const std::uint32_t size = key ? map.key_size : map.value_size;
+  // check_stack_range_initialized() without zero_size_allowed: found before the map type is (queues and ring
+  // buffers have no key; no helper taking a key works on them).
+  if (size == 0) return env.fail("invalid zero-sized read");
+  UBEE_TRY(check_helper_mem(env, state, regno, size, false));
   if (key) meta.const_key = constant_key(env, state, state.reg(regno), map.key_size);
   return {};
 }

@@ -299,7 +299,6 @@ exit
 == ringbuf_lookup
 ;; type: xdp
 ;; priv: yes
-;; bug: check order: the map type is refused first ("cannot pass map_type 27"); the kernel checks the zero-sized key first
 ;; map: ringbuf key=0 value=0 max=4096
 ;; reject: invalid zero-sized read
 *(u32 *)(r10 - 4) = 0
