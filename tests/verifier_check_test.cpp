@@ -185,6 +185,8 @@ const Case kCases[] = {
      "R0 unbounded memory access, make sure to bounds check any such access", 14},
     // ---- helper calls
     {"unknown_helper", "call 9999\n r0 = 0\n exit", "invalid func unknown#9999", 0},
+    {"linux_helper_ubee_lacks", "call 36\n r0 = 0\n exit",
+     "program of this type cannot use helper bpf_probe_write_user#36", 0},
     {"helper_clobbers_r1_r5", "r6 = r1\n call 5\n r0 = r1\n exit", "R1 !read_ok", 2},
     {"helper_keeps_r6_r9", "r6 = r1\n call 5\n r0 = r6\n r0 = 0\n exit"},
     {"lookup_map_arg_not_map", "r1 = 0\n r2 = r10\n call 1\n r0 = 0\n exit", "R1 type=scalar expected=map_ptr", 2},

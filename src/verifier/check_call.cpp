@@ -186,8 +186,12 @@ Result<CallMeta> check_args(Env& env, State& state, std::uint32_t helper, const 
 
 Result<const HelperProto*> find_proto(const Env& env, std::int32_t id) {
   const HelperProto* proto = env.options.helpers != nullptr ? env.options.helpers->find(id) : nullptr;
-  if (proto == nullptr) return env.fail("invalid func unknown#" + std::to_string(id));
-  return proto;
+  if (proto != nullptr) return proto;
+  // A Linux helper ubee does not provide is one no program type may use here, as the kernel says of helpers its
+  // get_func_proto() does not give; only ids past the kernel's list are unknown functions.
+  if (const auto name = linux_helper_name(static_cast<std::uint32_t>(id)); name)
+    return env.fail("program of this type cannot use helper " + *name + "#" + std::to_string(id));
+  return env.fail("invalid func unknown#" + std::to_string(id));
 }
 
 }  // namespace

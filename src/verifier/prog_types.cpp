@@ -4,6 +4,7 @@
 // only those tied to one kind of context or to tracing are.
 #include <algorithm>
 #include <initializer_list>
+#include <iterator>
 
 #include "verifier/checker.hpp"
 
@@ -51,6 +52,15 @@ const Restriction kRestrictions[] = {
 };
 
 }  // namespace
+
+std::optional<std::string> linux_helper_name(std::uint32_t helper) {
+  // The uapi header's list of every helper, in id order (func_id_name()), comma-separated.
+#define UBEE_HELPER_NAME(name, ...) #name
+  static constexpr const char* kNames[] = {__BPF_FUNC_MAPPER(UBEE_HELPER_NAME)};
+#undef UBEE_HELPER_NAME
+  if (helper == 0 || helper >= std::size(kNames)) return std::nullopt;
+  return std::string("bpf_") + kNames[helper];
+}
 
 Result<void> check_helper_allowed(const Env& env, std::uint32_t helper, const std::string& name) {
   const unsigned kind = kind_of(env.options.type);

@@ -362,7 +362,6 @@ exit
 == helper_not_for_xdp
 ;; type: xdp
 ;; priv: yes
-;; bug: refused only because ubee has no helper #36 ("invalid func unknown#36"); the kernel: "program of this type cannot use helper bpf_probe_write_user#36"
 ;; reject: bpf_probe_write_user#36
 *(u64 *)(r10 - 8) = 0
 r1 = 0
