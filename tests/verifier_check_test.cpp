@@ -86,6 +86,15 @@ const Case kCases[] = {
      " r0 = 0\n exit", nullptr, 0, BPF_PROG_TYPE_SOCKET_FILTER, true},
     {"unpriv_whole_store_over_spilled_pointer", "*(u64 *)(r10 - 8) = r1\n *(u64 *)(r10 - 8) = 0\n"
      " r0 = *(u64 *)(r10 - 8)\n exit", nullptr, 0, BPF_PROG_TYPE_SOCKET_FILTER, true},
+    // An atomic on a spilled pointer would hand the address back as a number, fetched or read back later.
+    {"unpriv_atomic_fetch_of_spilled_pointer", "*(u64 *)(r10 - 8) = r1\n r2 = 0\n"
+     " r2 = atomic_fetch_add((u64 *)(r10 - 8), r2)\n r0 = r2\n exit", "leaking pointer from stack off -8", 2,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_atomic_add_to_spilled_pointer", "*(u64 *)(r10 - 8) = r1\n r2 = 8\n"
+     " lock *(u64 *)(r10 - 8) += r2\n r0 = *(u64 *)(r10 - 8)\n exit", "leaking pointer from stack off -8", 2,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_atomic_add_to_spilled_scalar", "r1 = 5\n *(u64 *)(r10 - 8) = r1\n r2 = 8\n"
+     " lock *(u64 *)(r10 - 8) += r2\n r0 = *(u64 *)(r10 - 8)\n exit", nullptr, 0, BPF_PROG_TYPE_SOCKET_FILTER, true},
     {"priv_partial_store_over_spilled_pointer", "*(u64 *)(r10 - 8) = r1\n *(u8 *)(r10 - 5) = 0\n r0 = 0\n exit"},
     // bpf_skb_load_bytes writes its buffer byte by byte, as far as the kernel's checks go.
     {"unpriv_helper_writes_over_spilled_pointer", "*(u64 *)(r10 - 8) = r1\n r2 = 0\n r3 = r10\n r3 += -8\n"
