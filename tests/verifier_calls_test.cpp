@@ -22,14 +22,15 @@ const Case kCalls[] = {
     {"callee_reads_caller_stack", "*(u64 *)(r10 - 8) = 1\n r1 = r10\n r1 += -8\n call f\n exit\n"
      "f: r0 = *(u64 *)(r1 + 0)\n exit"},
     {"callee_reads_uninit_caller_stack", "r1 = r10\n r1 += -8\n call f\n exit\nf: r0 = *(u64 *)(r1 + 0)\n exit",
-     "invalid read from stack off -8+0 size 8", 4},
+     "invalid read from stack off -8+0 size 8", 4, BPF_PROG_TYPE_XDP, true},
     {"callee_writes_caller_stack", "r1 = r10\n r1 += -8\n call f\n r0 = *(u64 *)(r10 - 8)\n exit\n"
      "f: *(u64 *)(r1 + 0) = 3\n r0 = 0\n exit"},
     {"callee_spills_pointer_into_caller_stack", "r6 = r1\n r1 = r10\n r1 += -8\n r2 = r6\n call f\n"
      "r1 = *(u64 *)(r10 - 8)\n r0 = *(u32 *)(r1 + 0)\n exit\nf: *(u64 *)(r1 + 0) = r2\n r0 = 0\n exit",
      nullptr, 0, BPF_PROG_TYPE_SOCKET_FILTER},
-    {"callee_own_stack_separate", "*(u64 *)(r10 - 8) = 1\n call f\n exit\nf: r0 = *(u64 *)(r10 - 8)\n exit",
-     "invalid read from stack off -8+0 size 8", 3},
+    // The caller's spilled pointer is not in the callee's frame: the callee's (uninitialised) slot reads as a number.
+    {"callee_own_stack_separate", "r2 = r10\n *(u64 *)(r10 - 8) = r2\n call f\n exit\n"
+     "f: r1 = *(u64 *)(r10 - 8)\n r0 = *(u64 *)(r1 - 8)\n exit", "R1 invalid mem access 'scalar'", 5},
     {"return_stack_pointer", "call f\n exit\nf: r0 = r10\n exit", "cannot return stack pointer to the caller frame", 3},
     {"spill_own_stack_pointer_to_caller", "r1 = r10\n r1 += -8\n call f\n r0 = 0\n exit\n"
      "f: r2 = r10\n *(u64 *)(r1 + 0) = r2\n r0 = 0\n exit",

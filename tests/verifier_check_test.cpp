@@ -57,13 +57,63 @@ const Case kCases[] = {
      "R2 invalid mem access 'pkt_end'", 1},
     // ---- stack
     {"stack_spill_fill", "r1 = 42\n *(u64 *)(r10 - 8) = r1\n r0 = *(u64 *)(r10 - 8)\n exit"},
-    {"stack_read_uninit", "r0 = *(u64 *)(r10 - 8)\n exit", "invalid read from stack off -8+0 size 8", 0},
+    {"stack_read_uninit", "r0 = *(u64 *)(r10 - 8)\n exit", "invalid read from stack off -8+0 size 8", 0,
+     BPF_PROG_TYPE_XDP, true},
     {"stack_read_partly_init", "*(u32 *)(r10 - 8) = 1\n r0 = *(u64 *)(r10 - 8)\n exit",
-     "invalid read from stack off -8+4 size 8", 1},
+     "invalid read from stack off -8+4 size 8", 1, BPF_PROG_TYPE_XDP, true},
+    // Privileged programs may read uninitialised stack (allow_uninit_stack): they get an unknown number.
+    {"stack_read_uninit_privileged_is_unknown", "r2 = *(u64 *)(r10 - 8)\n r3 = r10\n r3 += r2\n r0 = 0\n exit",
+     "math between fp pointer and register with unbounded min value is not allowed", 2},
+    {"stack_read_partly_init_privileged_is_unknown", "*(u32 *)(r10 - 8) = 0\n r2 = *(u64 *)(r10 - 8)\n"
+     " r3 = r10\n r3 += r2\n r0 = 0\n exit",
+     "math between fp pointer and register with unbounded min value is not allowed", 3},
+    // ---- unprivileged stack pointers and spills
+    {"unpriv_stack_pointer_past_fp", "r2 = r10\n r2 += 8\n r0 = 0\n exit",
+     "R2 stack pointer arithmetic goes out of range, prohibited for !root; off=8", 1, BPF_PROG_TYPE_SOCKET_FILTER,
+     true},
+    {"unpriv_stack_pointer_at_fp", "r2 = r10\n r2 += -8\n r2 += 8\n r0 = 0\n exit",
+     "R2 stack pointer arithmetic goes out of range, prohibited for !root; off=0", 2, BPF_PROG_TYPE_SOCKET_FILTER,
+     true},
+    {"unpriv_stack_pointer_below_frame", "r2 = r10\n r2 += -513\n r0 = 0\n exit",
+     "R2 stack pointer arithmetic goes out of range, prohibited for !root; off=-513", 1, BPF_PROG_TYPE_SOCKET_FILTER,
+     true},
+    {"unpriv_stack_pointer_frame_bottom", "r2 = r10\n r2 += -512\n r0 = 0\n exit", nullptr, 0,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"priv_stack_pointer_past_fp", "r2 = r10\n r2 += 8\n r0 = 0\n exit"},
+    {"unpriv_partial_store_over_spilled_pointer", "*(u64 *)(r10 - 8) = r1\n *(u8 *)(r10 - 5) = 0\n r0 = 0\n exit",
+     "attempt to corrupt spilled pointer on stack", 1, BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_partial_store_over_spilled_scalar", "r1 = 3\n *(u64 *)(r10 - 8) = r1\n *(u32 *)(r10 - 8) = 0\n"
+     " r0 = 0\n exit", nullptr, 0, BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_whole_store_over_spilled_pointer", "*(u64 *)(r10 - 8) = r1\n *(u64 *)(r10 - 8) = 0\n"
+     " r0 = *(u64 *)(r10 - 8)\n exit", nullptr, 0, BPF_PROG_TYPE_SOCKET_FILTER, true},
+    // An atomic on a spilled pointer would hand the address back as a number, fetched or read back later.
+    {"unpriv_atomic_fetch_of_spilled_pointer", "*(u64 *)(r10 - 8) = r1\n r2 = 0\n"
+     " r2 = atomic_fetch_add((u64 *)(r10 - 8), r2)\n r0 = r2\n exit", "leaking pointer from stack off -8", 2,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_atomic_add_to_spilled_pointer", "*(u64 *)(r10 - 8) = r1\n r2 = 8\n"
+     " lock *(u64 *)(r10 - 8) += r2\n r0 = *(u64 *)(r10 - 8)\n exit", "leaking pointer from stack off -8", 2,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"unpriv_atomic_add_to_spilled_scalar", "r1 = 5\n *(u64 *)(r10 - 8) = r1\n r2 = 8\n"
+     " lock *(u64 *)(r10 - 8) += r2\n r0 = *(u64 *)(r10 - 8)\n exit", nullptr, 0, BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"priv_partial_store_over_spilled_pointer", "*(u64 *)(r10 - 8) = r1\n *(u8 *)(r10 - 5) = 0\n r0 = 0\n exit"},
+    // bpf_skb_load_bytes writes its buffer byte by byte, as far as the kernel's checks go.
+    {"unpriv_helper_writes_over_spilled_pointer", "*(u64 *)(r10 - 8) = r1\n r2 = 0\n r3 = r10\n r3 += -8\n"
+     " r4 = 4\n call 26\n r0 = 0\n exit", "attempt to corrupt spilled pointer on stack", 5,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
     {"stack_write_above_fp", "*(u64 *)(r10 + 0) = 1\n r0 = 0\n exit", "invalid write to stack R10 off=0 size=8", 0},
     {"stack_write_below_frame", "*(u64 *)(r10 - 520) = 1\n r0 = 0\n exit",
      "invalid write to stack R10 off=-520 size=8", 0},
-    {"stack_read_straddles_fp", "r0 = *(u64 *)(r10 - 4)\n exit", "invalid read from stack R10 off=-4 size=8", 0},
+    // Alignment is checked before the bounds, as the kernel's check_mem_access does.
+    {"stack_read_straddles_fp", "r0 = *(u64 *)(r10 - 4)\n exit", "misaligned stack access off (0x0; 0x0)+0+-4 size 8",
+     0},
+    {"stack_read_aligned_past_fp", "r0 = *(u32 *)(r10 + 0)\n exit", "invalid read from stack R10 off=0 size=4", 0},
+    // Sign-extending a pointer: a number for privileged programs, refused for unprivileged ones.
+    {"fp_sign_extended_is_scalar", "r2 = (s32)r10\n *(u64 *)(r2 - 8) = 0\n r0 = 0\n exit",
+     "R2 invalid mem access 'scalar'", 1},
+    {"fp_sign_extended_unpriv", "r2 = (s32)r10\n r0 = 0\n exit", "R10 sign-extension part of pointer", 0,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"fp_sign_extended_32_unpriv", "w2 = (s16)w10\n r0 = 0\n exit", "R10 partial copy of pointer", 0,
+     BPF_PROG_TYPE_SOCKET_FILTER, true},
     {"stack_lowest_byte_ok", "*(u8 *)(r10 - 512) = 7\n r0 = *(u8 *)(r10 - 512)\n exit"},
     {"stack_misaligned", "*(u32 *)(r10 - 6) = 1\n r0 = 0\n exit", "misaligned stack access", 0},
     {"stack_spilled_pointer_kept", "*(u64 *)(r10 - 16) = r1\n r6 = *(u64 *)(r10 - 16)\n"
@@ -79,9 +129,9 @@ const Case kCases[] = {
      " *(u64 *)(r3 + 0) = 0\n r0 = *(u64 *)(r10 - 8)\n r0 = *(u64 *)(r10 - 16)\n exit"},
     {"stack_var_off_read_initialised", "*(u64 *)(r10 - 16) = 0\n *(u64 *)(r10 - 8) = 0\n r2 = *(u32 *)(r1 + 12)\n"
      " r2 &= 8\n r3 = r10\n r3 += -16\n r3 += r2\n r0 = *(u64 *)(r3 + 0)\n exit"},
-    {"stack_var_off_read_uninit", "*(u64 *)(r10 - 16) = 0\n r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n r3 = r10\n"
-     " r3 += -16\n r3 += r2\n r0 = *(u64 *)(r3 + 0)\n exit",
-     "invalid variable-offset read from stack R3 var_off=(0x0; 0x8) off=8 size=8", 6},
+    // allow_uninit_stack: a privileged program may read bytes never written, through a variable offset too.
+    {"stack_var_off_read_uninit_privileged", "*(u64 *)(r10 - 16) = 0\n r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n"
+     " r3 = r10\n r3 += -16\n r3 += r2\n r0 = *(u64 *)(r3 + 0)\n r0 = 0\n exit"},
     {"stack_var_off_out_of_frame", "r2 = *(u32 *)(r1 + 12)\n r2 &= 16\n r3 = r10\n r3 += -8\n r3 += r2\n"
      " *(u64 *)(r3 + 0) = 0\n r0 = 0\n exit",
      "invalid variable-offset write to stack R3 var_off=(0x0; 0x10) off=-8 size=8", 5},
@@ -90,7 +140,7 @@ const Case kCases[] = {
     {"atomic_add_on_stack", "*(u64 *)(r10 - 8) = 0\n r1 = 1\n lock *(u64 *)(r10 - 8) += r1\n"
      " r0 = *(u64 *)(r10 - 8)\n exit"},
     {"atomic_on_uninit_stack", "r1 = 1\n lock *(u64 *)(r10 - 8) += r1\n r0 = 0\n exit",
-     "invalid read from stack off -8+0 size 8", 1},
+     "invalid read from stack off -8+0 size 8", 1, BPF_PROG_TYPE_XDP, true},
     {"atomic_stores_pointer", "*(u64 *)(r10 - 8) = 0\n r2 = r10\n lock *(u64 *)(r10 - 8) += r2\n r0 = 0\n exit",
      "R2 leaks addr into mem", 2, BPF_PROG_TYPE_XDP, true},
     {"atomic_stores_pointer_privileged", "*(u64 *)(r10 - 8) = 0\n r2 = r10\n lock *(u64 *)(r10 - 8) += r2\n"
@@ -126,19 +176,56 @@ const Case kCases[] = {
     {"map_value_direct_lddw_oob", "r1 = map_idx_value(1, 44) ll\n r0 = *(u64 *)(r1 + 0)\n exit",
      "invalid access to map value, value_size=48 off=44 size=8", 2},
     {"map_index_out_of_range", "r1 = map_idx(17) ll\n r0 = 0\n exit", "map index 17 is out of range", 0},
+    // ---- scalar copies share bounds (sync_linked_regs)
+    {"copy_bounds_reach_original", LOOKUP1 "r1 = *(u32 *)(r0 + 0)\n r2 = r1\n if r2 > 40 goto +2\n r0 += r1\n"
+     " r0 = *(u64 *)(r0 + 0)\n r0 = 0\n exit"},
+    {"original_bounds_reach_copy", LOOKUP1 "r1 = *(u32 *)(r0 + 0)\n r2 = r1\n if r1 > 40 goto +2\n r0 += r2\n"
+     " r0 = *(u64 *)(r0 + 0)\n r0 = 0\n exit"},
+    {"modified_copy_is_unlinked", LOOKUP1 "r1 = *(u32 *)(r0 + 0)\n r2 = r1\n r2 += 8\n if r2 > 40 goto +2\n"
+     " r0 += r1\n r0 = *(u64 *)(r0 + 0)\n r0 = 0\n exit",
+     "R0 unbounded memory access, make sure to bounds check any such access", 11},
+    {"overwritten_copy_is_unlinked", LOOKUP1 "r1 = *(u32 *)(r0 + 0)\n r2 = r1\n r2 = *(u32 *)(r0 + 4)\n"
+     " if r2 > 40 goto +2\n r0 += r1\n r0 = *(u64 *)(r0 + 0)\n r0 = 0\n exit",
+     "R0 unbounded memory access, make sure to bounds check any such access", 11},
+    // The linked path reaches insn 12 first; the unlinked one must not be pruned by it (check_scalar_ids).
+    {"unlinked_path_not_pruned_by_linked", LOOKUP1 "r1 = *(u32 *)(r0 + 0)\n r3 = *(u32 *)(r0 + 4)\n r2 = r1\n"
+     " if r3 == 0 goto +1\n goto +1\n r2 = *(u32 *)(r0 + 8)\n if r2 > 40 goto +2\n r0 += r1\n"
+     " r0 = *(u64 *)(r0 + 0)\n r0 = 0\n exit",
+     "R0 unbounded memory access, make sure to bounds check any such access", 14},
     // ---- helper calls
     {"unknown_helper", "call 9999\n r0 = 0\n exit", "invalid func unknown#9999", 0},
+    {"linux_helper_ubee_lacks", "call 36\n r0 = 0\n exit",
+     "program of this type cannot use helper bpf_probe_write_user#36", 0},
     {"helper_clobbers_r1_r5", "r6 = r1\n call 5\n r0 = r1\n exit", "R1 !read_ok", 2},
     {"helper_keeps_r6_r9", "r6 = r1\n call 5\n r0 = r6\n r0 = 0\n exit"},
     {"lookup_map_arg_not_map", "r1 = 0\n r2 = r10\n call 1\n r0 = 0\n exit", "R1 type=scalar expected=map_ptr", 2},
     {"lookup_key_uninit_stack", "r2 = r10\n r2 += -4\n r1 = map_idx(0) ll\n call 1\n r0 = 0\n exit",
-     "invalid indirect read from stack R2 off -4+0 size 4", 4},
+     "invalid indirect read from stack R2 off -4+0 size 4", 4, BPF_PROG_TYPE_XDP, true},
     {"lookup_key_scalar", "r2 = 0\n r1 = map_idx(0) ll\n call 1\n r0 = 0\n exit", "R2 type=scalar expected=fp", 3},
     {"lookup_key_too_small", "*(u16 *)(r10 - 2) = 0\n r2 = r10\n r2 += -2\n r1 = map_idx(0) ll\n call 1\n"
      " r0 = 0\n exit", "invalid indirect access to stack R2 off=-2 size=4", 5},
     {"update_value_checked_by_value_size", "*(u32 *)(r10 - 4) = 0\n *(u64 *)(r10 - 16) = 0\n r2 = r10\n r2 += -4\n"
      " r3 = r10\n r3 += -16\n r4 = 0\n r1 = map_idx(0) ll\n call 2\n exit",
-     "invalid indirect read from stack R3 off -16+8 size 16", 9},
+     "invalid indirect read from stack R3 off -16+8 size 16", 9, BPF_PROG_TYPE_XDP, true},
+    // Unprivileged helpers may not read a spilled pointer's bytes (a leak into the map), spilled numbers they may.
+    {"unpriv_update_value_spilled_pointer", "*(u32 *)(r10 - 4) = 0\n *(u64 *)(r10 - 16) = r10\n"
+     " *(u64 *)(r10 - 24) = 0\n r2 = r10\n r2 += -4\n r3 = r10\n r3 += -24\n r4 = 0\n r1 = map_idx(0) ll\n"
+     " call 2\n exit", "invalid indirect read from stack R3 off -24+8 size 16", 10, BPF_PROG_TYPE_XDP, true},
+    {"unpriv_update_value_spilled_scalar", "*(u32 *)(r10 - 4) = 0\n r1 = 7\n *(u64 *)(r10 - 16) = r1\n"
+     " *(u64 *)(r10 - 24) = 0\n r2 = r10\n r2 += -4\n r3 = r10\n r3 += -24\n r4 = 0\n r1 = map_idx(0) ll\n"
+     " call 2\n exit", nullptr, 0, BPF_PROG_TYPE_XDP, true},
+    {"priv_update_value_spilled_pointer", "*(u32 *)(r10 - 4) = 0\n *(u64 *)(r10 - 16) = r10\n"
+     " *(u64 *)(r10 - 24) = 0\n r2 = r10\n r2 += -4\n r3 = r10\n r3 += -24\n r4 = 0\n r1 = map_idx(0) ll\n"
+     " call 2\n exit"},
+    // An array lookup whose key is known in range never fails (the kernel's const_map_key), when privileged.
+    {"array_lookup_zero_key_not_null", LOOKUP1 "r0 = *(u64 *)(r0 + 40)\n exit"},
+    {"array_lookup_zero_key_unpriv_needs_null_check", LOOKUP1 "r0 = *(u64 *)(r0 + 40)\n exit",
+     "R0 invalid mem access 'map_value_or_null'", 6, BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"hash_lookup_zero_key_needs_null_check", LOOKUP0 "r0 = *(u64 *)(r0 + 0)\n exit",
+     "R0 invalid mem access 'map_value_or_null'", 6},
+    {"array_lookup_unknown_key_needs_null_check", "r2 = *(u32 *)(r1 + 12)\n *(u32 *)(r10 - 4) = r2\n r2 = r10\n"
+     " r2 += -4\n r1 = map_idx(1) ll\n call 1\n r0 = *(u64 *)(r0 + 0)\n exit",
+     "R0 invalid mem access 'map_value_or_null'", 7},
     {"update_ok", "*(u32 *)(r10 - 4) = 0\n *(u64 *)(r10 - 16) = 0\n *(u64 *)(r10 - 24) = 0\n r2 = r10\n"
      " r2 += -4\n r3 = r10\n r3 += -24\n r4 = 0\n r1 = map_idx(0) ll\n call 2\n exit"},
     {"mem_and_size_ok", "r1 = r10\n r1 += -16\n r2 = 16\n call 16\n r0 = *(u64 *)(r10 - 16)\n exit"},
@@ -159,7 +246,7 @@ const Case kCases[] = {
     {"update_flags_must_be_set", "*(u32 *)(r10 - 4) = 0\n *(u64 *)(r10 - 16) = 0\n *(u64 *)(r10 - 24) = 0\n"
      " r2 = r10\n r2 += -4\n r3 = r10\n r3 += -24\n r1 = map_idx(0) ll\n call 2\n exit", "R4 !read_ok", 9},
     {"printk_reads_uninit_mem", "r1 = r10\n r1 += -8\n r2 = 8\n r3 = 0\n r4 = 0\n r5 = 0\n call 6\n exit",
-     "invalid indirect read from stack R1 off -8+0 size 8", 6},
+     "invalid indirect read from stack R1 off -8+0 size 8", 6, BPF_PROG_TYPE_XDP, true},
     {"ringbuf_reserve_null_check", "r1 = map_idx(2) ll\n r2 = 8\n r3 = 0\n call 131\n if r0 == 0 goto +4\n"
      " *(u64 *)(r0 + 0) = 1\n r1 = r0\n r2 = 0\n call 132\n r0 = 0\n exit"},
     {"ringbuf_record_oob", "r1 = map_idx(2) ll\n r2 = 8\n r3 = 0\n call 131\n if r0 == 0 goto +4\n"
@@ -190,7 +277,9 @@ const Case kCases[] = {
     {"map_in_map_update_from_program", "*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r3 = r10\n r3 += -4\n"
      " r4 = 0\n r1 = map_idx(4) ll\n call 2\n exit", "cannot pass map_type 12 into func bpf_map_update_elem#2", 8},
     {"ringbuf_map_lookup", "*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r1 = map_idx(2) ll\n call 1\n r0 = 0\n exit",
-     "cannot pass map_type 27 into func bpf_map_lookup_elem#1", 5},
+     "invalid zero-sized read", 5},
+    {"queue_map_delete", "*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r1 = map_idx(3) ll\n call 3\n r0 = 0\n exit",
+     "invalid zero-sized read", 5},
     {"helper_ctx_arg_modified", "r1 += 4\n r2 = 0\n r3 = r10\n r3 += -8\n r4 = 8\n call 189\n r0 = 0\n exit",
      "dereference of modified ctx ptr R1 off=4 disallowed", 5},
     // ---- context and packets
@@ -246,7 +335,11 @@ const Case kCases[] = {
     {"cgroup_skb_packet_unprivileged", "r2 = *(u32 *)(r1 + 76)\n r0 = 1\n exit",
      "invalid bpf_context access off=76 size=4", 0, BPF_PROG_TYPE_CGROUP_SKB, true},
     {"xdp_probe_read_user", "r1 = r10\n r1 += -8\n r2 = 8\n r3 = 0\n call 112\n r0 = 0\n exit",
-     "program of this type cannot use helper bpf_probe_read_user#112", 4},
+     "program of this type cannot use helper bpf_probe_read_user#112", 4, BPF_PROG_TYPE_XDP, true},
+    // bpf_base_func_proto(): CAP_PERFMON gives the probe_read_{user,kernel} family to every program type.
+    {"xdp_probe_read_user_privileged", "r1 = r10\n r1 += -8\n r2 = 8\n r3 = 0\n call 112\n r0 = 0\n exit"},
+    {"xdp_legacy_probe_read_privileged", "r1 = r10\n r1 += -8\n r2 = 8\n r3 = 0\n call 4\n r0 = 0\n exit",
+     "program of this type cannot use helper bpf_probe_read#4", 4},
     {"kprobe_probe_read_user", "r1 = r10\n r1 += -8\n r2 = 8\n r3 = 0\n call 112\n r0 = *(u64 *)(r10 - 8)\n exit",
      nullptr, 0, BPF_PROG_TYPE_KPROBE},
     {"kprobe_xdp_load_bytes", "r2 = 0\n r3 = r10\n r3 += -8\n r4 = 8\n call 189\n r0 = 0\n exit",

@@ -9,10 +9,14 @@
 namespace ubee {
 namespace {
 
+// Two hex digits without a prefix, as the kernel's "%02x" prints opcodes.
 std::string hex8(unsigned v) {
   static constexpr char digits[] = "0123456789abcdef";
-  return std::string("0x") + digits[(v >> 4) & 0xf] + digits[v & 0xf];
+  return std::string{digits[(v >> 4) & 0xf], digits[v & 0xf]};
 }
+
+// The kernel's check_subprogs() wording: a program or function must not run past its last instruction.
+constexpr const char* kFallsOff = "last insn is not an exit or jmp";
 
 // Returns an empty string when the fields of `in` are allowed for its opcode, else the reason.
 class InsnChecker {
@@ -20,8 +24,9 @@ class InsnChecker {
   InsnChecker(const Insn& in, const ValidateOptions& options) : in_(in), options_(options) {}
 
   std::string check() const {
-    if (in_.dst >= kRegCount) return "invalid dst register r" + std::to_string(in_.dst);
-    if (in_.src >= kRegCount && !(in_.is_lddw() || is_call())) return "invalid src register r" + std::to_string(in_.src);
+    // check_reg_arg(): "R%d is invalid", for either operand.
+    if (in_.dst >= kRegCount) return "R" + std::to_string(in_.dst) + " is invalid";
+    if (in_.src >= kRegCount && !(in_.is_lddw() || is_call())) return "R" + std::to_string(in_.src) + " is invalid";
     switch (in_.cls()) {
       case BPF_ALU:
       case BPF_ALU64: return check_alu();
@@ -79,7 +84,7 @@ class InsnChecker {
   std::string check_end(bool is64) const {
     if (is64 && x()) return unknown();  // 0xdf has no meaning; 0xd7 is bswap
     if (in_.src != 0 || in_.off != 0) return nonzero(in_.src ? "src" : "off");
-    if (in_.imm != 16 && in_.imm != 32 && in_.imm != 64) return "invalid byte swap width " + std::to_string(in_.imm);
+    if (in_.imm != 16 && in_.imm != 32 && in_.imm != 64) return "BPF_END uses reserved fields";
     return {};
   }
 
@@ -105,7 +110,7 @@ class InsnChecker {
 
   std::string check_call() const {
     if (x()) {
-      if (!options_.allow_callx) return "callx is not allowed";
+      if (!options_.allow_callx) return unknown();  // the kernel has no callx: the opcode means nothing to it
       if (in_.src != 0 || in_.off != 0 || in_.imm != 0) return nonzero(in_.src ? "src" : in_.off ? "off" : "imm");
       return {};
     }
@@ -118,7 +123,7 @@ class InsnChecker {
   std::string check_ld() const {
     if (in_.is_lddw()) {
       if (in_.off != 0) return nonzero("off");
-      if (in_.src > BPF_PSEUDO_MAP_IDX_VALUE) return "invalid lddw pseudo source " + std::to_string(in_.src);
+      if (in_.src > BPF_PSEUDO_MAP_IDX_VALUE) return "unrecognized bpf_ld_imm64 insn";
       return {};
     }
     // Legacy packet loads (RFC 9669 section 5.5): implicit packet in the context, result in r0.
@@ -141,12 +146,13 @@ class InsnChecker {
 
   std::string check_stx() const {
     if (in_.mode() == BPF_MEM) return in_.imm != 0 ? nonzero("imm") : std::string{};
-    if (in_.mode() != BPF_ATOMIC || (in_.size() != BPF_W && in_.size() != BPF_DW)) return unknown();
+    if (in_.mode() != BPF_ATOMIC) return unknown();
+    if (in_.size() != BPF_W && in_.size() != BPF_DW) return "invalid atomic operand size";
     switch (in_.imm) {
       case BPF_ADD: case BPF_OR: case BPF_AND: case BPF_XOR:
       case BPF_ADD | BPF_FETCH: case BPF_OR | BPF_FETCH: case BPF_AND | BPF_FETCH: case BPF_XOR | BPF_FETCH:
       case BPF_XCHG: case BPF_CMPXCHG: return {};
-      default: return "invalid atomic operation " + hex8(static_cast<unsigned>(in_.imm) & 0xff) +
+      default: return "BPF_ATOMIC uses invalid atomic opcode " + hex8(static_cast<unsigned>(in_.imm) & 0xff) +
                       (in_.imm > 0xff || in_.imm < 0 ? " (imm " + std::to_string(in_.imm) + ")" : "");
     }
   }
@@ -181,15 +187,22 @@ std::optional<std::int64_t> branch_target(const Insn& in, std::size_t pc) {
   return next + in.off;
 }
 
+// A call names its target as the kernel's add_subprog() does; a jump gives where it would land.
+std::string out_of_range(const Insn& in, std::int64_t target) {
+  if (in.opcode == (BPF_JMP | BPF_CALL)) return "call to invalid destination " + std::to_string(target);
+  return "jump out of range to " + std::to_string(target);
+}
+
 bool ends_control_flow(const Insn& in) {
   return in.opcode == (BPF_JMP | BPF_EXIT) || in.opcode == (BPF_JMP | BPF_JA) || in.opcode == (BPF_JMP32 | BPF_JA);
 }
 
 Result<void> check_lddw_pair(std::span<const Insn> program, std::size_t pc) {
-  if (pc + 1 >= program.size()) return insn_error(Errc::invalid_program, pc, "lddw is missing its second half");
+  // The kernel finds a first half in the last slot as a last instruction that is no exit.
+  if (pc + 1 >= program.size()) return insn_error(Errc::invalid_program, pc, kFallsOff);
   const Insn& hi = program[pc + 1];
   if (hi.opcode != 0 || hi.dst != 0 || hi.src != 0 || hi.off != 0)
-    return insn_error(Errc::invalid_program, pc + 1, "invalid second half of lddw");
+    return insn_error(Errc::invalid_program, pc + 1, "invalid bpf_ld_imm64 insn");
   return {};
 }
 
@@ -226,13 +239,13 @@ Result<void> validate(std::span<const Insn> program, const ValidateOptions& opti
     const auto target = second_half[pc] ? std::nullopt : branch_target(program[pc], pc);
     if (!target) continue;
     if (*target < 0 || *target >= static_cast<std::int64_t>(program.size()))
-      return insn_error(Errc::invalid_program, pc, "jump out of range to " + std::to_string(*target));
+      return insn_error(Errc::invalid_program, pc, out_of_range(program[pc], *target));
     if (second_half[static_cast<std::size_t>(*target)])
       return insn_error(Errc::invalid_program, pc, "jump into the middle of lddw at " + std::to_string(*target - 1));
   }
   const std::size_t last = program.size() - 1;
   if (!second_half[last] && ends_control_flow(program[last])) return {};
-  return insn_error(Errc::invalid_program, last, "last instruction can fall off the end of the program");
+  return insn_error(Errc::invalid_program, last, kFallsOff);
 }
 
 Result<Program> decode(std::span<const std::uint8_t> bytes, const ValidateOptions& options) {

@@ -29,16 +29,32 @@ Result<void> check_imm_operand(const Env& env, const Insn& insn, bool alu64) {
   return {};
 }
 
-// A mov copies a pointer whole; its 32-bit or sign-extending forms keep no pointer (the kernel's privileged
-// mode marks the result unknown, and refuses to sign-extend part of a pointer).
+// `rX = rY` (64 bits, no sign extension): the destination is the source, bit for bit.
+bool is_scalar_copy(const Insn& insn, bool alu64) {
+  return insn.op() == BPF_MOV && alu64 && insn.source() == BPF_X && insn.off == 0;
+}
+
+// assign_scalar_id_before_mov(): a scalar about to be copied gets an id, which the copy shares, so that a
+// comparison of either refines both (sync_linked_regs). Constants need none: there is nothing to learn.
+void link_scalar(Env& env, RegState& src) {
+  if (src.is_scalar() && src.id == 0 && !src.var.is_const()) src.id = env.next_id++;
+}
+
+// A mov copies a pointer whole; its 32-bit or sign-extending forms keep no pointer (privileged programs get an
+// unknown number, unprivileged ones are refused: it would leak part of the address).
 Result<void> check_mov(const Env& env, const Insn& insn, RegState& dst, const RegState& src, bool alu64) {
+  if (is_scalar_copy(insn, alu64)) {
+    dst = src;  // with its id: bounds either learns later hold for both
+    return {};
+  }
   if (!is_pointer(src.type)) {
     dst = RegState::scalar(scalar_alu(AluOp{BPF_MOV, alu64, insn.off, insn.imm, insn.source()}, dst.var, src.var));
     return {};
   }
-  if (insn.off != 0) return env.fail(reg_name(insn.src) + " sign-extension part of pointer");
   if (!alu64 && env.leaks(src)) return env.fail(reg_name(insn.src) + " partial copy of pointer");
-  dst = alu64 ? src : RegState::unknown();
+  if (insn.off != 0 && env.leaks(src)) return env.fail(reg_name(insn.src) + " sign-extension part of pointer");
+  // A sign-extended pointer is an address a privileged program may see, but no pointer any more.
+  dst = alu64 && insn.off == 0 ? src : RegState::unknown();
   return {};
 }
 
@@ -67,6 +83,16 @@ Result<void> check_sane_offset(const Env& env, const RegState& ptr, const Scalar
   return {};
 }
 
+// check_stack_access_for_ptr_arithmetic(): without Spectre v1 protection for the stack, an unprivileged stack
+// pointer must stay inside the frame, even where it is not dereferenced (a speculative access could be).
+Result<void> check_stack_ptr_in_range(const Env& env, int regno, const RegState& ptr) {
+  if (ptr.type != RegType::ptr_to_stack || env.options.privileged) return {};
+  const std::int64_t off = std::int64_t{ptr.off} + static_cast<std::int64_t>(ptr.var.var_off.value);
+  if (off < 0 && off >= -static_cast<std::int64_t>(kStackSize)) return {};
+  return env.fail(reg_name(regno) + " stack pointer arithmetic goes out of range, prohibited for !root; off=" +
+                  std::to_string(off));
+}
+
 // adjust_ptr_min_max_vals(): ptr += scalar, ptr -= scalar. Constants move the fixed offset; anything else the
 // variable offset, and a packet pointer then starts a new range group with nothing proven.
 Result<void> adjust_pointer(Env& env, const Insn& insn, RegState& ptr, const RegState& scalar) {
@@ -89,7 +115,7 @@ Result<void> adjust_pointer(Env& env, const Insn& insn, RegState& ptr, const Reg
     if (off <= -kMaxVarOff || off >= kMaxVarOff)
       return env.fail(std::string(reg_type_str(ptr.type)) + " pointer offset " + std::to_string(off) + " is not allowed");
     ptr.off = static_cast<std::int32_t>(off);
-    return {};
+    return check_stack_ptr_in_range(env, regno, ptr);
   }
   record_speculation_limit(env, ptr, scalar.var, op == BPF_ADD);
   // Unprivileged stack pointers stay exact: the engines' Spectre masking does not cover the stack.
@@ -138,11 +164,13 @@ Result<void> check_alu(Env& env, State& state, const Insn& insn) {
   if (uses_src_reg(insn)) UBEE_TRY(check_reg_read(env, state, insn.src));
   if (insn.op() != BPF_MOV) UBEE_TRY(check_reg_read(env, state, insn.dst));
   UBEE_TRY(check_imm_operand(env, insn, alu64));
+  if (is_scalar_copy(insn, alu64)) link_scalar(env, state.reg(insn.src));
   const RegState src = uses_src_reg(insn) ? state.reg(insn.src) : RegState::scalar(imm_operand(insn.imm));
   RegState& dst = state.reg(insn.dst);
   if (insn.op() == BPF_MOV) return check_mov(env, insn, dst, src, alu64);
   if (is_pointer(dst.type) || is_pointer(src.type)) return pointer_alu(env, insn, dst, src, alu64);
   dst.var = scalar_alu(AluOp{insn.op(), alu64, insn.off, insn.imm, insn.source()}, dst.var, src.var);
+  dst.id = 0;  // no longer the value its former copies hold
   return {};
 }
 

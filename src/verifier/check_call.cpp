@@ -18,6 +18,7 @@ struct CallMeta {
   std::optional<Scalar> alloc_size;  // the scalar right after the map (ringbuf_reserve's size)
   ArgType previous = ArgType::none;
   std::uint32_t helper = 0;
+  std::optional<std::uint64_t> const_key;  // the map key argument, when known (the kernel's const_map_key)
 };
 
 Error type_error(const Env& env, int regno, const RegState& reg, const char* expected) {
@@ -55,10 +56,36 @@ Result<void> check_unsized_mem(Env& env, State& state, CallMeta& meta) {
   return check_helper_mem(env, state, regno, meta.map->value_size, meta.mem_write);
 }
 
-Result<void> check_map_arg(Env& env, State& state, int regno, bool key, const CallMeta& meta) {
+// get_constant_map_key(), for privileged programs: a key on the stack whose bytes are all known zero is 0.
+// (The kernel also reads constant 8-byte spills; array keys are 4 bytes, which ubee does not keep as spills.)
+std::optional<std::uint64_t> constant_key(const Env& env, const State& state, const RegState& key,
+                                          std::uint32_t key_size) {
+  if (!env.options.privileged || key.type != RegType::ptr_to_stack || !key.var.is_const()) return std::nullopt;
+  const std::int64_t off = std::int64_t{key.off} + key.var.smin;
+  if (off < -static_cast<std::int64_t>(kStackSize) || off + key_size > 0) return std::nullopt;
+  const Frame& frame = state.frames.at(key.frameno);
+  const std::size_t begin = static_cast<std::size_t>(off + static_cast<std::int64_t>(kStackSize));
+  for (std::size_t i = begin; i < begin + key_size; ++i)
+    if (frame.stack[i] != SlotType::zero) return std::nullopt;
+  return 0;
+}
+
+Result<void> check_map_arg(Env& env, State& state, int regno, bool key, CallMeta& meta) {
   if (!meta.map) return env.fail(std::string("invalid map_ptr to access map->") + (key ? "key" : "value"));
   const MapSpec& map = *meta.map;
-  return check_helper_mem(env, state, regno, key ? map.key_size : map.value_size, false);
+  const std::uint32_t size = key ? map.key_size : map.value_size;
+  // check_stack_range_initialized() without zero_size_allowed: found before the map type is (queues and ring
+  // buffers have no key; no helper taking a key works on them).
+  if (size == 0) return env.fail("invalid zero-sized read");
+  UBEE_TRY(check_helper_mem(env, state, regno, size, false));
+  if (key) meta.const_key = constant_key(env, state, state.reg(regno), map.key_size);
+  return {};
+}
+
+// can_elide_value_nullness(): an array lookup with a key known to be in range cannot fail.
+bool lookup_never_null(const CallMeta& meta) {
+  const bool array = meta.map->type == BPF_MAP_TYPE_ARRAY || meta.map->type == BPF_MAP_TYPE_PERCPU_ARRAY;
+  return meta.helper == BPF_FUNC_map_lookup_elem && array && meta.const_key && *meta.const_key < meta.map->max_entries;
 }
 
 Result<void> check_ctx_arg(const Env& env, const RegState& reg, int regno) {
@@ -121,6 +148,10 @@ Result<RegState> return_value(Env& env, State& state, const HelperProto& proto, 
       const bool of_maps = meta.map->inner != nullptr;  // its values are maps (the kernel's inner_map_meta)
       RegState r0 = RegState::pointer(of_maps ? RegType::const_ptr_to_map_or_null : RegType::ptr_to_map_value_or_null);
       r0.map = of_maps ? meta.map->inner.get() : meta.map;
+      if (lookup_never_null(meta)) {
+        r0.type = RegType::ptr_to_map_value;
+        return r0;
+      }
       r0.id = env.next_id++;
       return r0;
     }
@@ -155,8 +186,12 @@ Result<CallMeta> check_args(Env& env, State& state, std::uint32_t helper, const 
 
 Result<const HelperProto*> find_proto(const Env& env, std::int32_t id) {
   const HelperProto* proto = env.options.helpers != nullptr ? env.options.helpers->find(id) : nullptr;
-  if (proto == nullptr) return env.fail("invalid func unknown#" + std::to_string(id));
-  return proto;
+  if (proto != nullptr) return proto;
+  // A Linux helper ubee does not provide is one no program type may use here, as the kernel says of helpers its
+  // get_func_proto() does not give; only ids past the kernel's list are unknown functions.
+  if (const auto name = linux_helper_name(static_cast<std::uint32_t>(id)); name)
+    return env.fail("program of this type cannot use helper " + *name + "#" + std::to_string(id));
+  return env.fail("invalid func unknown#" + std::to_string(id));
 }
 
 }  // namespace

@@ -10,13 +10,25 @@ namespace {
 
 constexpr std::uint64_t kMaxPacketOff = 0xffff;  // MAX_PACKET_OFF
 
+// sync_linked_regs(): registers sharing a scalar's id hold its very value, so they learn the same bounds.
+void refine_linked(State& state, const RegState& reg, const Scalar& learnt) {
+  if (reg.id == 0) return;
+  for_each_reg(state, [&](RegState& other) {
+    if (other.is_scalar() && other.id == reg.id) other.var = learnt;
+  });
+}
+
 Successors scalar_branch(const State& state, const Insn& insn, const RegState& dst, const RegState& src) {
   const BranchRefinement refined = refine_branch(dst.var, src.var, insn.op(), insn.cls() == BPF_JMP32);
   const auto side = [&](const std::optional<ScalarPair>& pair) -> std::optional<State> {
     if (!pair) return std::nullopt;
     State next = state;
     next.reg(insn.dst).var = pair->dst;
-    if (insn.source() == BPF_X) next.reg(insn.src).var = pair->src;
+    refine_linked(next, dst, pair->dst);
+    if (insn.source() == BPF_X) {
+      next.reg(insn.src).var = pair->src;
+      refine_linked(next, src, pair->src);
+    }
     return next;
   };
   return {side(refined.jump), side(refined.fall)};

@@ -163,6 +163,7 @@ Result<void> store_to_stack(Env& env, State& state, const Access& access, const 
     return {};
   }
   if (is_pointer(value.type)) return env.fail("invalid size of register spill");
+  UBEE_TRY(check_spill_overwrite(env, frame, range->min, access.size));
   stack_mark(frame, range->min, access.size, value.is_const_zero() ? SlotType::zero : SlotType::misc);
   return {};
 }
@@ -207,6 +208,19 @@ Result<void> check_atomic_alignment(const Env& env, const RegState& reg, const A
                   std::to_string(reg.off) + "+" + std::to_string(access.off) + " size " + std::to_string(access.size));
 }
 
+// check_stack_read_fixed_off() without a destination register: an atomic computes with the slot's bits as a
+// number, which a spilled pointer's must not become for an unprivileged program (fetched or read back later).
+Result<void> check_atomic_stack_slot(const Env& env, const State& state, const Access& access) {
+  const RegState& reg = state.cur().regs[static_cast<std::size_t>(access.regno)];
+  if (reg.type != RegType::ptr_to_stack || env.options.privileged || !reg.var.is_const()) return {};
+  const std::int64_t off = std::int64_t{reg.off} + access.off + reg.var.smin;
+  const Frame& frame = state.frames.at(reg.frameno);
+  const std::size_t index = byte_index(static_cast<std::int32_t>(off));
+  const auto spilled = frame.spilled.find(static_cast<std::uint8_t>(index / 8));
+  if (frame.stack[index] != SlotType::spill || spilled == frame.spilled.end() || spilled->second.is_scalar()) return {};
+  return env.fail("leaking pointer from stack off " + std::to_string(off));
+}
+
 // check_atomic(): a read and a write of the same memory; only scalars go in, the old value comes out.
 Result<void> check_atomic(Env& env, State& state, const Insn& insn) {
   const bool cmpxchg = insn.imm == BPF_CMPXCHG;
@@ -221,6 +235,7 @@ Result<void> check_atomic(Env& env, State& state, const Insn& insn) {
                     " is not allowed");
   Access access{insn.dst, insn.off, static_cast<std::uint32_t>(access_width(insn.size())), false, false};
   UBEE_TRY(check_mem_region(env, state, access));
+  UBEE_TRY(check_atomic_stack_slot(env, state, access));
   UBEE_TRY(check_atomic_alignment(env, state.reg(insn.dst), access));
   access.write = true;
   UBEE_TRY(check_mem_region(env, state, access));

@@ -124,5 +124,7 @@ bool ctx_store_allowed(const VerifierOptions& options, std::int32_t off, std::ui
 // Whether the program type may call the helper (the types' get_func_proto): packet helpers for their own
 // packets, the probe_read family, stacks and attach cookies for tracing programs.
 Result<void> check_helper_allowed(const Env& env, std::uint32_t helper, const std::string& name);
+// The kernel's name of a Linux helper ("bpf_probe_write_user"), if `helper` is one.
+[[nodiscard]] std::optional<std::string> linux_helper_name(std::uint32_t helper);
 
 }  // namespace ubee::verifier

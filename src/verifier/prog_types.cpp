@@ -4,6 +4,7 @@
 // only those tied to one kind of context or to tracing are.
 #include <algorithm>
 #include <initializer_list>
+#include <iterator>
 
 #include "verifier/checker.hpp"
 
@@ -33,26 +34,40 @@ unsigned kind_of(bpf_prog_type type) {
 struct Restriction {
   std::initializer_list<std::uint32_t> helpers;
   unsigned kinds;  // the program kinds that may call them
+  // bpf_base_func_proto() gives them to every type when the loader has CAP_PERFMON.
+  bool privileged_anywhere = false;
 };
 
 const Restriction kRestrictions[] = {
     {{BPF_FUNC_skb_load_bytes}, kSkb},
     {{BPF_FUNC_skb_store_bytes}, kTc},
     {{BPF_FUNC_xdp_load_bytes, BPF_FUNC_xdp_store_bytes}, kXdp},
-    {{BPF_FUNC_probe_read, BPF_FUNC_probe_read_str, BPF_FUNC_probe_read_user, BPF_FUNC_probe_read_user_str,
-      BPF_FUNC_probe_read_kernel, BPF_FUNC_probe_read_kernel_str, BPF_FUNC_get_stackid, BPF_FUNC_get_stack,
-      BPF_FUNC_get_attach_cookie, BPF_FUNC_get_current_task},
+    {{BPF_FUNC_probe_read, BPF_FUNC_probe_read_str, BPF_FUNC_get_stackid, BPF_FUNC_get_stack,
+      BPF_FUNC_get_attach_cookie},
      kTracing | kSyscall},
+    {{BPF_FUNC_probe_read_user, BPF_FUNC_probe_read_user_str, BPF_FUNC_probe_read_kernel,
+      BPF_FUNC_probe_read_kernel_str, BPF_FUNC_get_current_task},
+     kTracing | kSyscall, true},
     {{BPF_FUNC_perf_event_output}, kTracing | kSkb | kXdp},
 };
 
 }  // namespace
 
+std::optional<std::string> linux_helper_name(std::uint32_t helper) {
+  // The uapi header's list of every helper, in id order (func_id_name()), comma-separated.
+#define UBEE_HELPER_NAME(name, ...) #name
+  static constexpr const char* kNames[] = {__BPF_FUNC_MAPPER(UBEE_HELPER_NAME)};
+#undef UBEE_HELPER_NAME
+  if (helper == 0 || helper >= std::size(kNames)) return std::nullopt;
+  return std::string("bpf_") + kNames[helper];
+}
+
 Result<void> check_helper_allowed(const Env& env, std::uint32_t helper, const std::string& name) {
   const unsigned kind = kind_of(env.options.type);
   if (kind == 0) return {};
   for (const Restriction& r : kRestrictions)
-    if (std::find(r.helpers.begin(), r.helpers.end(), helper) != r.helpers.end() && (r.kinds & kind) == 0)
+    if (std::find(r.helpers.begin(), r.helpers.end(), helper) != r.helpers.end() && (r.kinds & kind) == 0 &&
+        !(r.privileged_anywhere && env.options.privileged))
       return env.fail("program of this type cannot use helper bpf_" + name + "#" + std::to_string(helper));
   return {};
 }

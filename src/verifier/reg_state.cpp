@@ -77,7 +77,9 @@ class IdMap {
 bool reg_safe(const RegState& old, const RegState& cur, IdMap& ids) {
   if (old.type == RegType::not_init) return true;
   if (old.type != cur.type) return false;
-  if (old.type == RegType::scalar) return scalar_within(old.var, cur.var);
+  // check_scalar_ids(): a proof that used the link between two old scalars holds only where they are linked too.
+  if (old.type == RegType::scalar)
+    return scalar_within(old.var, cur.var) && (old.id == 0 || ids.check(old.id, cur.id));
   return old.off == cur.off && old.map == cur.map && old.mem_size == cur.mem_size && old.range <= cur.range &&
          old.frameno == cur.frameno && old.subprog == cur.subprog && scalar_within(old.var, cur.var) &&
          ids.check(old.id, cur.id) && ids.check(old.ref_obj_id, cur.ref_obj_id);
@@ -171,8 +173,11 @@ bool state_subsumes(const State& old, const State& cur) {
 namespace ubee::verifier {
 namespace {
 
+// Unlinking a scalar only forgets what it shares with its copies: the widened state covers an unlinked old one.
 void widen_reg(const RegState& old, RegState& cur) {
-  if (old.is_scalar() && cur.is_scalar() && !scalar_within(old.var, cur.var)) cur = RegState::unknown();
+  if (!old.is_scalar() || !cur.is_scalar()) return;
+  if (!scalar_within(old.var, cur.var)) cur = RegState::unknown();
+  else if (old.id == 0) cur.id = 0;
 }
 
 // A slot that held data on one pass and a spilled number on the other holds an unknown number.

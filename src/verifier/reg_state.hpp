@@ -45,7 +45,9 @@ struct RegState {
   RegType type = RegType::not_init;
   std::int32_t off = 0;         // pointers: the fixed part of the offset
   Scalar var = Scalar::constant(0);  // scalars: the value; pointers: the variable part of the offset
-  std::uint32_t id = 0;         // or_null pointers: shared by copies, for the null check; packets: range group
+  // or_null pointers: shared by copies, for the null check; packets: range group; scalars: shared by copies
+  // (rX = rY), which hold the same value and learn the same bounds.
+  std::uint32_t id = 0;
   const MapSpec* map = nullptr;  // map pointers and values: in VerifierOptions::maps, or a map-in-map's inner spec
   std::uint32_t mem_size = 0;   // ptr_to_mem: bytes the helper returned
   std::int32_t range = 0;       // packets: bytes proven before pkt_end (the kernel's reg->range)

@@ -20,6 +20,12 @@ Result<StackRange> stack_range(Env& env, const State& state, const RegState& reg
 }
 // The frame a stack pointer points into: its own function's or a caller's.
 [[nodiscard]] inline Frame& stack_frame(State& state, const RegState& reg) { return state.frames.at(reg.frameno); }
+// Whether a read may see byte `index` of the frame: written on this path, or (privileged) anything; for a helper,
+// which reads raw bytes, no part of a spilled pointer unless the program may leak pointers.
+[[nodiscard]] bool stack_byte_readable(const Env& env, const Frame& frame, std::size_t index, bool helper);
+// check_stack_write_fixed_off(): unprivileged programs may not overwrite part of a spilled pointer (the rest of it
+// would become readable data: a leak). `off` and `size` stay within one 8-byte slot.
+Result<void> check_spill_overwrite(const Env& env, const Frame& frame, std::int32_t off, std::uint32_t size);
 // A read needs every byte written on this path; a write (by a helper or an atomic) makes the bytes data.
 Result<void> check_stack_access(Env& env, State& state, const Access& access);
 // Accesses at a variable offset (privileged programs): every byte the access may read must be initialised; a

@@ -7,16 +7,17 @@
 namespace ubee::verifier {
 namespace {
 
-// The first uninitialised byte an access may read, if any.
-std::optional<std::int32_t> first_invalid(const Frame& frame, const StackRange& range, std::uint32_t size) {
-  for (std::int32_t off = range.min; off < range.max + static_cast<std::int32_t>(size); ++off)
-    if (frame.stack[byte_index(off)] == SlotType::invalid) return off;
+// The first byte an access may read that it may not, if any.
+std::optional<std::int32_t> first_invalid(const Env& env, const Frame& frame, const StackRange& range,
+                                          const Access& access) {
+  for (std::int32_t off = range.min; off < range.max + static_cast<std::int32_t>(access.size); ++off)
+    if (!stack_byte_readable(env, frame, byte_index(off), access.helper)) return off;
   return std::nullopt;
 }
 
 Result<void> check_initialised_var(const Env& env, const Frame& frame, const RegState& reg, const StackRange& range,
                                    const Access& access) {
-  const auto invalid = first_invalid(frame, range, access.size);
+  const auto invalid = first_invalid(env, frame, range, access);
   if (!invalid) return {};
   return env.fail(std::string("invalid") + (access.helper ? " indirect" : " variable-offset") + " read from stack " +
                   reg_name(access.regno) + " var_off=" + tnum_str(reg.var.var_off) +

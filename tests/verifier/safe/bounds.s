@@ -60,7 +60,6 @@ exit
 == bound_through_copy
 ;; type: xdp
 ;; priv: yes
-;; bug: bounds learnt on a copy (r2 = r1; if r2 > 40) do not reach the original: the kernel links scalar ids
 ;; map: array key=4 value=48 max=4
 ;; accept
 *(u32 *)(r10 - 4) = 0
@@ -298,7 +297,6 @@ exit
 == xdp_probe_read_kernel
 ;; type: xdp
 ;; priv: yes
-;; bug: the verifier's per-type helper lists (work in progress) refuse bpf_probe_read_kernel in XDP; the kernel's bpf_base_func_proto gives it to every type when CAP_PERFMON
 ;; accept
 r1 = r10
 r1 += -8

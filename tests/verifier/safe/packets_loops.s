@@ -295,7 +295,6 @@ exit
 == array_lookup_constant_key_never_null
 ;; type: socket_filter
 ;; priv: yes
-;; bug: array lookups with a constant in-range key are non-null in the kernel (6.18); ubee requires a null check
 ;; map: array key=4 value=8 max=4
 ;; accept
 *(u32 *)(r10 - 4) = 0
@@ -309,7 +308,6 @@ exit
 == privileged_reads_uninit_stack
 ;; type: xdp
 ;; priv: yes
-;; bug: privileged programs may not read uninitialised stack in ubee; the kernel allows it with CAP_PERFMON (allow_uninit_stack)
 ;; accept
 r0 = *(u64 *)(r10 - 8)
 r0 = 0

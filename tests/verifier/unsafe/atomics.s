@@ -139,7 +139,6 @@ exit
 == atomic_byte_size
 ;; type: xdp
 ;; priv: yes
-;; bug: the ISA validator names a BPF_ATOMIC of size B/H "unknown opcode 0xd3"; the kernel says "invalid atomic operand size"
 ;; patch: 2 opcode=0xd3
 ;; reject: invalid atomic operand size
 *(u64 *)(r10 - 8) = 0
@@ -152,7 +151,7 @@ exit
 ;; type: xdp
 ;; priv: yes
 ;; patch: 2 imm=0x10
-;; reject: invalid atomic op
+;; reject: BPF_ATOMIC uses invalid atomic opcode 10
 *(u64 *)(r10 - 8) = 0
 r1 = 1
 lock *(u64 *)(r10 - 8) += r1

@@ -150,7 +150,6 @@ exit
 == subprog_falls_through
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: "last instruction can fall off the end of the program" instead of the kernel's "last insn is not an exit or jmp"
 ;; reject: last insn is not an exit or jmp
 call f1
 exit

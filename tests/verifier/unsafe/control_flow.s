@@ -37,7 +37,6 @@ exit
 == fall_off_end
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: "last instruction can fall off the end of the program" instead of the kernel's "last insn is not an exit or jmp"
 ;; reject: last insn is not an exit or jmp
 r0 = 0
 exit
@@ -105,7 +104,6 @@ exit
 == register_eleven
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: "invalid dst register r11" instead of the kernel's "R11 is invalid"
 ;; patch: 0 dst=11
 ;; reject: R11 is invalid
 r0 = 0
@@ -114,7 +112,6 @@ exit
 == lddw_second_half_opcode
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: "invalid second half of lddw" instead of the kernel's "invalid bpf_ld_imm64 insn"
 ;; patch: 2 opcode=0x07
 ;; reject: invalid bpf_ld_imm64 insn
 r0 = 0
@@ -124,7 +121,6 @@ exit
 == lddw_last_insn
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: "lddw is missing its second half"; the kernel checks the last instruction first: "last insn is not an exit or jmp"
 ;; patch: 1 opcode=0x18
 ;; reject: last insn is not an exit or jmp
 r0 = 0
@@ -133,7 +129,6 @@ exit
 == lddw_bad_pseudo_source
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: "invalid lddw pseudo source 7" instead of the kernel's "unrecognized bpf_ld_imm64 insn"
 ;; patch: 1 src=7
 ;; reject: unrecognized bpf_ld_imm64 insn
 r0 = 0
@@ -199,7 +194,6 @@ exit
 == bad_byte_swap_width
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: "invalid byte swap width 24" instead of the kernel's "BPF_END uses reserved fields"
 ;; patch: 1 imm=24
 ;; reject: BPF_END uses reserved fields
 r0 = 1
@@ -209,7 +203,6 @@ exit
 == call_past_end
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: a bpf-to-bpf call out of the program is "jump out of range to 11"; the kernel says "call to invalid destination"
 ;; patch: 0 imm=10
 ;; reject: call to invalid destination
 call sub
@@ -242,7 +235,6 @@ exit
 == callx_register
 ;; type: xdp
 ;; priv: yes
-;; bug: wording: "callx is not allowed"; the kernel does not know the opcode: "unknown opcode 8d"
 ;; reject: unknown opcode 8d
 r2 = 0
 callx r2

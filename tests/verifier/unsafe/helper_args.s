@@ -299,7 +299,6 @@ exit
 == ringbuf_lookup
 ;; type: xdp
 ;; priv: yes
-;; bug: check order: the map type is refused first ("cannot pass map_type 27"); the kernel checks the zero-sized key first
 ;; map: ringbuf key=0 value=0 max=4096
 ;; reject: invalid zero-sized read
 *(u32 *)(r10 - 4) = 0
@@ -363,7 +362,6 @@ exit
 == helper_not_for_xdp
 ;; type: xdp
 ;; priv: yes
-;; bug: refused only because ubee has no helper #36 ("invalid func unknown#36"); the kernel: "program of this type cannot use helper bpf_probe_write_user#36"
 ;; reject: bpf_probe_write_user#36
 *(u64 *)(r10 - 8) = 0
 r1 = 0

@@ -101,7 +101,6 @@ exit
 == fp_sign_extended_move_deref
 ;; type: xdp
 ;; priv: yes
-;; bug: privileged programs get the unprivileged rule "R10 sign-extension part of pointer"; the kernel makes the result a scalar and rejects the later store through it
 ;; reject: R2 invalid mem access 'scalar'
 r2 = (s32)r10
 *(u64 *)(r2 - 8) = 0

@@ -93,7 +93,6 @@ exit
 == update_with_pointer_value
 ;; type: socket_filter
 ;; priv: no
-;; bug: unprivileged: a spilled stack pointer passed to map_update_elem as the value is accepted (a pointer leak into the map)
 ;; map: hash key=4 value=8 max=4
 ;; reject: invalid indirect read from stack
 *(u32 *)(r10 - 4) = 0
@@ -176,7 +175,6 @@ exit
 == pointer_arith_out_of_range_unpriv
 ;; type: socket_filter
 ;; priv: no
-;; bug: unprivileged: `r2 = r10; r2 += 8` is accepted; the kernel refuses stack pointer arithmetic out of range for !root
 ;; reject: R2 stack pointer arithmetic goes out of range, prohibited for !root
 r2 = r10
 r2 += 8
@@ -186,7 +184,6 @@ exit
 == pointer_spill_overwritten_unpriv
 ;; type: socket_filter
 ;; priv: no
-;; bug: unprivileged: a 4-byte store over a spilled pointer is accepted; the kernel refuses "attempt to corrupt spilled pointer on stack"
 ;; reject: attempt to corrupt spilled pointer on stack
 *(u64 *)(r10 - 8) = r1
 r2 = 0

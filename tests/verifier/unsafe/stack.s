@@ -75,7 +75,6 @@ exit
 == read_straddles_fp
 ;; type: xdp
 ;; priv: yes
-;; bug: check order: bounds before alignment ("invalid read from stack R10 off=-4 size=8"); the kernel reports "misaligned stack access"
 ;; reject: misaligned stack access off
 r0 = *(u64 *)(r10 - 4)
 exit
