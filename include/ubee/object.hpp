@@ -31,7 +31,7 @@ enum class ObjectEngine : std::uint8_t {
 };
 
 struct ObjectOptions {
-  // Until the verifier proves programs safe, they run in checked mode.
+  // How unverified programs run (verify off): checked by default; unchecked only for programs the embedder trusts.
   ExecMode mode = ExecMode::checked;
   // Helpers programs may call; null means the Linux helpers. Must outlive the object.
   const HelperRegistry* helpers = nullptr;
